@@ -1,0 +1,57 @@
+# The two commands: `make run` and `make test`. Everything else supports them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test setup setup-dev catalogs migrate demo lint format extract-messages clean
+
+run: setup catalogs migrate demo
+	@echo "VAS is serving at http://$(HOST):$(PORT) (Ctrl-C stops it)."
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: setup-dev catalogs lint
+	$(BIN)/pytest
+
+setup: $(VENV)/.installed
+
+setup-dev: $(VENV)/.installed-dev
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt | $(VENV)/bin/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+catalogs: setup
+	$(BIN)/pybabel compile --use-fuzzy -q -d vas/translations
+
+migrate: setup
+	$(FLASK) db upgrade
+
+demo: setup
+	$(FLASK) vas demo
+
+lint: setup-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Refresh the message catalogue after changing UI strings; then translate
+# the new entries in vas/translations/en/LC_MESSAGES/messages.po.
+extract-messages: setup
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o vas/translations/messages.pot .
+	$(BIN)/pybabel update -i vas/translations/messages.pot -d vas/translations --no-fuzzy-matching --ignore-obsolete
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-results

@@ -1,0 +1,293 @@
+"""Fixtures: an app per test on a real, migrated database, clients, factories.
+
+Every test that asks for ``app`` runs on SQLite and, when
+``VAS_TEST_DATABASE_URL`` names a PostgreSQL server, on PostgreSQL too: the
+run creates its own database there and drops it at the end. CSRF stays on.
+"""
+
+import os
+import re
+import shutil
+import uuid
+from datetime import date
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from tests import factories
+from vas import create_app
+from vas.extensions import db
+
+PG_URL = os.environ.get("VAS_TEST_DATABASE_URL", "")
+REQUIRE_PG = os.environ.get("VAS_REQUIRE_POSTGRES") == "1"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-results"
+
+if REQUIRE_PG and not PG_URL:
+    raise pytest.UsageError("VAS_REQUIRE_POSTGRES=1 needs VAS_TEST_DATABASE_URL")
+
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgresql",
+        marks=pytest.mark.skipif(
+            not PG_URL, reason="VAS_TEST_DATABASE_URL is not set: PostgreSQL skipped"
+        ),
+    ),
+]
+
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+def base_config(url: str) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "VAS_PAYMENT_SECRET": "test-payment-secret",
+        "SQLALCHEMY_DATABASE_URI": url,
+        # Enough connections that each concurrent test thread has its own.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 60, "max_overflow": 10},
+        "RATELIMIT_ENABLED": False,
+        "VAS_LOG_LEVEL": "WARNING",
+    }
+
+
+def migrate_to_head(url: str) -> None:
+    app = create_app(base_config(url))
+    with app.app_context():
+        upgrade()
+        db.session.remove()
+        # Closing the last connection checkpoints SQLite's WAL into the file.
+        db.engine.dispose()
+
+
+class PostgresServer:
+    """Creates throwaway databases on the server named by VAS_TEST_DATABASE_URL."""
+
+    def __init__(self, url: str):
+        self.url = sa.engine.make_url(url)
+        self.admin = sa.create_engine(self.url, isolation_level="AUTOCOMMIT")
+
+    def create(self) -> str:
+        name = f"vas_test_{uuid.uuid4().hex[:12]}"
+        with self.admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def drop(self, url: str) -> None:
+        name = sa.engine.make_url(url).database
+        with self.admin.connect() as conn:
+            conn.exec_driver_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                f" WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+            )
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    server = PostgresServer(PG_URL)
+    yield server
+    server.admin.dispose()
+
+
+class SqliteDatabases:
+    """Hands each test a copy of one migrated SQLite file."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.template = root / "template.db"
+        migrate_to_head(f"sqlite:///{self.template}")
+
+    def fresh(self) -> str:
+        path = self.root / f"{uuid.uuid4().hex}.db"
+        shutil.copyfile(self.template, path)
+        return f"sqlite:///{path}"
+
+    def discard(self, url: str) -> None:
+        path = Path(url.removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+class PostgresDatabase:
+    """One migrated PostgreSQL database, emptied after each test."""
+
+    def __init__(self, server: PostgresServer):
+        self.server = server
+        self.url = server.create()
+        migrate_to_head(self.url)
+        engine = sa.create_engine(self.url)
+        with engine.connect() as conn:
+            self.tables = [
+                row[0]
+                for row in conn.exec_driver_sql(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                    " AND tablename <> 'alembic_version'"
+                )
+            ]
+        self.engine = engine
+
+    def fresh(self) -> str:
+        return self.url
+
+    def discard(self, url: str) -> None:
+        # TRUNCATE fires no row triggers, so the append-only ledger empties too.
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql(
+                f"TRUNCATE {', '.join(self.tables)} RESTART IDENTITY CASCADE"
+            )
+
+    def close(self) -> None:
+        self.engine.dispose()
+        self.server.drop(self.url)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def databases(request, tmp_path_factory):
+    """The database source of one backend for the whole run."""
+    if request.param == "sqlite":
+        yield SqliteDatabases(tmp_path_factory.mktemp("sqlite"))
+        return
+    source = PostgresDatabase(request.getfixturevalue("pg_server"))
+    yield source
+    source.close()
+
+
+@pytest.fixture
+def database_url(databases):
+    url = databases.fresh()
+    yield url
+    databases.discard(url)
+
+
+@pytest.fixture
+def app_config(database_url):
+    """Config overrides for the test's app; a test may change them first."""
+    return base_config(database_url)
+
+
+@pytest.fixture
+def app(app_config):
+    application = create_app(app_config)
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def backend(app) -> str:
+    with app.app_context():
+        return db.engine.dialect.name
+
+
+class Client:
+    """A test client that behaves like a browser: it carries the CSRF token."""
+
+    def __init__(self, app, htmx: bool = False):
+        self.app = app
+        self.raw = app.test_client()
+        self.htmx = htmx
+        self._token = None
+
+    def _headers(self, headers):
+        merged = dict(headers or {})
+        if self.htmx:
+            merged.setdefault("HX-Request", "true")
+        return merged
+
+    def get(self, url, headers=None, **kwargs):
+        return self.raw.get(url, headers=self._headers(headers), **kwargs)
+
+    def csrf_token(self) -> str:
+        """Read the token a page of this session would carry."""
+        response = self.raw.get("/login")
+        match = CSRF_META.search(response.get_data(as_text=True))
+        assert match, "no csrf-token meta on the login page"
+        self._token = match.group(1)
+        return self._token
+
+    def post(self, url, data=None, headers=None, csrf=True, **kwargs):
+        data = dict(data or {})
+        headers = self._headers(headers)
+        if csrf:
+            token = self._token or self.csrf_token()
+            if self.htmx:
+                headers.setdefault("X-CSRFToken", token)
+            else:
+                data.setdefault("csrf_token", token)
+        return self.raw.post(url, data=data, headers=headers, **kwargs)
+
+    def login(self, email: str, password: str = factories.PASSWORD):
+        self._token = None
+        response = self.post("/login", {"email": email, "password": password})
+        assert response.status_code == 303, response.get_data(as_text=True)[:500]
+        self._token = None  # the session was renewed with the login
+        return response
+
+    def logout(self):
+        response = self.post("/logout")
+        self._token = None
+        return response
+
+
+@pytest.fixture
+def client(app):
+    return Client(app)
+
+
+@pytest.fixture
+def htmx_client(app):
+    return Client(app, htmx=True)
+
+
+@pytest.fixture
+def make_client(app):
+    def make(htmx: bool = False) -> Client:
+        return Client(app, htmx=htmx)
+
+    return make
+
+
+@pytest.fixture
+def make_customer(app):
+    return factories.bind(app, factories.customer)
+
+
+@pytest.fixture
+def make_agent(app):
+    return factories.bind(app, factories.agent)
+
+
+@pytest.fixture
+def make_admin(app):
+    return factories.bind(app, factories.admin)
+
+
+@pytest.fixture
+def make_product(app):
+    return factories.bind(app, factories.product)
+
+
+@pytest.fixture
+def make_server(app):
+    return factories.bind(app, factories.server)
+
+
+@pytest.fixture
+def today() -> date:
+    return date.today()
+
+
+@pytest.fixture
+def next_month(today) -> date:
+    return today + timedelta(days=30)
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

@@ -1,0 +1,324 @@
+"""The VAS application factory.
+
+Floor 4 of the house: builds the app from configuration, binds extensions,
+registers blueprints, error handlers, security headers and the one commit
+per request.
+"""
+
+import json
+import logging
+import secrets
+from types import SimpleNamespace
+
+from flask import Flask
+from flask import g
+from flask import get_flashed_messages
+from flask import has_request_context
+from flask import render_template
+from flask import request
+from flask import session
+from flask_babel import format_datetime
+from flask_babel import gettext
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import event
+from werkzeug.exceptions import HTTPException
+
+from vas.config import load_config
+from vas.extensions import babel
+from vas.extensions import csrf
+from vas.extensions import db
+from vas.extensions import limiter
+from vas.extensions import login_manager
+from vas.extensions import migrate
+from vas.money import format_money
+from vas.web import SAFE_METHODS
+from vas.web import is_htmx
+
+logger = logging.getLogger(__name__)
+
+LOCALES = ("zh_CN", "en")
+
+# One place decides how htmx swaps error bodies: validation errors (422) and
+# refusals a person can act on (402, 409) replace the target like a 200;
+# other 4xx/5xx are not swapped and show as a flash (see app.css / base.html).
+HTMX_CONFIG = {
+    "allowEval": False,
+    "allowScriptTags": False,
+    "includeIndicatorStyles": False,
+    "selfRequestsOnly": True,
+    "historyCacheSize": 0,
+    "responseHandling": [
+        {"code": "204", "swap": False},
+        {"code": "[23]..", "swap": True},
+        {"code": "(402|409|422)", "swap": True},
+        {"code": "[45]..", "swap": False, "error": True},
+    ],
+}
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+class VasFlask(Flask):
+    """Flask with the one commit per request at the request boundary."""
+
+    def dispatch_request(self):
+        rv = super().dispatch_request()
+        if request.method in SAFE_METHODS:
+            if db.session.new or db.session.dirty or db.session.deleted:
+                logger.warning(
+                    "%s %s changed rows; discarded", request.method, request.path
+                )
+                db.session.rollback()
+        else:
+            db.session.commit()
+        return rv
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Create a configured VAS app; ``overrides`` win over the environment."""
+    app = VasFlask(__name__, instance_relative_config=True)
+    app.config.update(load_config(app.instance_path))
+    if overrides:
+        app.config.update(overrides)
+
+    _configure_logging(app)
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_error_handlers(app)
+    _register_template_helpers(app)
+    _register_response_hooks(app)
+    return app
+
+
+def _configure_logging(app: Flask) -> None:
+    level = getattr(logging, str(app.config["VAS_LOG_LEVEL"]).upper(), logging.INFO)
+    logging.getLogger("vas").setLevel(level)
+    if not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        )
+        logging.getLogger("vas").addHandler(handler)
+
+
+def _init_extensions(app: Flask) -> None:
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite"):
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options.setdefault("connect_args", {})["check_same_thread"] = False
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _tune_sqlite(db.engine, app.config["VAS_SQLITE_BUSY_TIMEOUT"])
+    migrate.init_app(app, db, directory=_migrations_dir(app))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "strong"
+
+    from vas.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def _migrations_dir(app: Flask) -> str:
+    from pathlib import Path
+
+    return str(Path(app.root_path).parent / "migrations")
+
+
+def _tune_sqlite(engine, busy_timeout_s: int) -> None:
+    """Make SQLite safe for concurrent writers.
+
+    WAL lets readers run beside a writer; foreign keys are off by default in
+    SQLite. Write requests start with BEGIN IMMEDIATE so the write lock is
+    taken before any read: a transaction that read first and then tries to
+    write can fail at once with "database is locked" whatever the timeout.
+    Safe-method requests start deferred, so pages read concurrently.
+    """
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, connection_record):
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s) * 1000}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        reading = has_request_context() and request.method in SAFE_METHODS
+        connection.exec_driver_sql("BEGIN DEFERRED" if reading else "BEGIN IMMEDIATE")
+
+
+def _select_locale() -> str:
+    if not has_request_context():
+        return "zh_CN"
+    chosen = session.get("locale")
+    if chosen in LOCALES:
+        return chosen
+    if (
+        current_user
+        and current_user.is_authenticated
+        and current_user.locale in LOCALES
+    ):
+        return current_user.locale
+    return "zh_CN"
+
+
+def _register_blueprints(app: Flask) -> None:
+    from vas.admin import bp as admin_bp
+    from vas.agent import bp as agent_bp
+    from vas.auth import bp as auth_bp
+    from vas.cli import cli
+    from vas.customer import bp as customer_bp
+    from vas.payments import bp as payments_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(customer_bp)
+    app.register_blueprint(payments_bp)
+    app.register_blueprint(agent_bp, url_prefix="/agent")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.cli.add_command(cli)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    from vas.services.errors import VasError
+
+    def render_error(status: int, message: str):
+        template = "errors/_error.html" if is_htmx() else "errors/error.html"
+        return render_template(template, status=status, message=message), status
+
+    @app.errorhandler(VasError)
+    def handle_vas_error(error: VasError):
+        db.session.rollback()
+        return render_error(error.status_code, str(error.message))
+
+    @app.errorhandler(CSRFError)
+    def handle_csrf_error(error: CSRFError):
+        logger.warning("CSRF refused on %s %s: %s", request.method, request.path, error)
+        return render_error(
+            400, gettext("页面已过期或请求来源无效，请刷新页面后重试。")
+        )
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException):
+        messages = {
+            403: gettext("您没有权限访问此页面。"),
+            404: gettext("页面不存在，或您无权查看。"),
+            405: gettext("不支持该请求方式。"),
+            429: gettext("操作过于频繁，请稍后再试。"),
+        }
+        return render_error(error.code or 500, messages.get(error.code, error.name))
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception):
+        logger.error(
+            "unhandled error on %s %s", request.method, request.path, exc_info=error
+        )
+        db.session.rollback()
+        session.pop("_flashes", None)  # a flash from the failed work is untrue
+        return render_error(500, gettext("服务器内部错误，操作未完成，请稍后重试。"))
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from vas import navigation
+    from vas.services import accounts
+    from vas.services import catalog
+    from vas.services import ledger
+    from vas.services import payments
+    from vas.services import servers
+    from vas.services import tickets
+
+    labels = SimpleNamespace(
+        roles=accounts.ROLE_LABELS,
+        causes=ledger.CAUSE_LABELS,
+        payment_statuses=payments.STATUS_LABELS,
+        product_types=catalog.PRODUCT_TYPE_LABELS,
+        server_statuses=servers.STATUS_LABELS,
+        ticket_statuses=tickets.STATUS_LABELS,
+    )
+
+    @app.template_filter("money")
+    def money_filter(value):
+        return format_money(value, locale=_select_locale())
+
+    @app.template_filter("datetime")
+    def datetime_filter(value):
+        return format_datetime(value, "yyyy-MM-dd HH:mm")
+
+    @app.context_processor
+    def inject_globals():
+        return {
+            "htmx_config": json.dumps(HTMX_CONFIG, separators=(",", ":")),
+            "csrf_headers": json.dumps({"X-CSRFToken": generate_csrf()}),
+            "current_locale": _select_locale(),
+            "locales": LOCALES,
+            "nav": navigation,
+            "labels": labels,
+            "is_htmx": is_htmx,
+        }
+
+
+def _register_response_hooks(app: Flask) -> None:
+    @app.before_request
+    def remember_request_id():
+        g.request_id = secrets.token_hex(6)
+
+    @app.after_request
+    def finish_response(response):
+        if request.headers.get("HX-Request"):
+            response.vary.add("HX-Request")
+        if (
+            is_htmx()
+            and response.mimetype == "text/html"
+            and response.status_code != 204
+        ):
+            _append_flashes(response)
+
+        headers = response.headers
+        if response.mimetype == "text/html":
+            headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        if app.config["VAS_ENV"] == "production":
+            headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+        return response
+
+
+def _append_flashes(response) -> None:
+    """Send pending flash messages along with an htmx fragment, out of band."""
+    if response.direct_passthrough or "_flashes" not in session:
+        return
+    messages = get_flashed_messages(with_categories=True)
+    if not messages:
+        return
+    oob = render_template("shared/_flashes.html", messages=messages, oob=True)
+    response.set_data(response.get_data() + oob.encode())

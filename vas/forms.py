@@ -1,0 +1,80 @@
+"""Form fields shared by every area: money input and the one-time intent.
+
+Floor 0 of the house.
+"""
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from wtforms import HiddenField
+from wtforms import StringField
+from wtforms.validators import ValidationError
+
+from vas.money import MAX_CENTS
+from vas.money import MoneyError
+from vas.money import parse_amount
+from vas.web import new_intent
+
+_INTENT_RE = re.compile(r"[0-9a-f]{32}")
+
+
+class MoneyField(StringField):
+    """A typed amount; ``data`` is a ``Decimal`` once the form validates.
+
+    The raw text is kept for re-rendering, so a refused value stays in the
+    box with the error beside it.
+    """
+
+    def __init__(
+        self,
+        label=None,
+        validators=None,
+        *,
+        allow_negative=False,
+        allow_zero=True,
+        max_cents=MAX_CENTS,
+        **kwargs,
+    ):
+        kwargs.setdefault("render_kw", {}).setdefault("inputmode", "decimal")
+        super().__init__(label, validators, **kwargs)
+        self.allow_negative = allow_negative
+        self.allow_zero = allow_zero
+        self.max_cents = max_cents
+        self.amount = None
+
+    def process_formdata(self, valuelist):
+        self.raw_data = valuelist
+        self.data = valuelist[0] if valuelist else ""
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else str(self.data)
+
+    def pre_validate(self, form):
+        try:
+            self.data = parse_amount(
+                self.data if isinstance(self.data, str) else str(self.data or ""),
+                allow_negative=self.allow_negative,
+                allow_zero=self.allow_zero,
+                max_cents=self.max_cents,
+            )
+        except MoneyError as exc:
+            raise ValidationError(str(exc.message)) from exc
+
+
+class IntentField(HiddenField):
+    """A one-time token naming this form submission (the idempotency key).
+
+    A fresh token is issued when the form is first shown; a resubmission of
+    the same page sends the same token, so money moves once.
+    """
+
+    def process(self, formdata, data=None, **kwargs):
+        super().process(formdata, data, **kwargs)
+        if not formdata:  # first display; a submission keeps what it sent
+            self.data = new_intent()
+
+    def pre_validate(self, form):
+        if not _INTENT_RE.fullmatch(self.data or ""):
+            raise ValidationError(_l("表单已失效，请刷新页面后重试。"))
