@@ -31,7 +31,7 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 	touch $@
 
 catalogs: setup
-	$(BIN)/pybabel compile --use-fuzzy -q -d vas/translations
+	$(BIN)/pybabel compile --statistics -d vas/translations
 
 migrate: setup
 	$(FLASK) db upgrade

@@ -27,6 +27,10 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-results"
 
 if REQUIRE_PG and not PG_URL:
     raise pytest.UsageError("VAS_REQUIRE_POSTGRES=1 needs VAS_TEST_DATABASE_URL")
+if os.environ.get("VAS_REQUIRE_REDIS") == "1" and not os.environ.get(
+    "VAS_TEST_REDIS_URL"
+):
+    raise pytest.UsageError("VAS_REQUIRE_REDIS=1 needs VAS_TEST_REDIS_URL")
 
 BACKENDS = [
     "sqlite",
@@ -179,6 +183,25 @@ def app(app_config):
 
 
 @pytest.fixture
+def app_factory(database_url):
+    """Build extra apps on the test's database (e.g. two "workers"); disposed after."""
+    made = []
+
+    def build(**overrides):
+        config = base_config(database_url)
+        config.update(overrides)
+        application = create_app(config)
+        made.append(application)
+        return application
+
+    yield build
+    for application in made:
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
 def backend(app) -> str:
     with app.app_context():
         return db.engine.dialect.name
@@ -204,7 +227,7 @@ class Client:
 
     def csrf_token(self) -> str:
         """Read the token a page of this session would carry."""
-        response = self.raw.get("/login")
+        response = self.raw.get("/login", follow_redirects=True)
         match = CSRF_META.search(response.get_data(as_text=True))
         assert match, "no csrf-token meta on the login page"
         self._token = match.group(1)

@@ -317,6 +317,8 @@ def _append_flashes(response) -> None:
     """Send pending flash messages along with an htmx fragment, out of band."""
     if response.direct_passthrough or "_flashes" not in session:
         return
+    if "HX-Redirect" in response.headers or "HX-Location" in response.headers:
+        return  # the next page shows them
     messages = get_flashed_messages(with_categories=True)
     if not messages:
         return

@@ -7,6 +7,7 @@ import functools
 import math
 import secrets
 from dataclasses import dataclass
+from urllib.parse import unquote
 from urllib.parse import urlsplit
 
 from flask import abort
@@ -91,12 +92,20 @@ def new_intent() -> str:
 
 
 def is_safe_next(target: str | None) -> bool:
-    """Tell whether a ``next`` value is a path on this site."""
+    """Tell whether a ``next`` value is a plain path on this site.
+
+    The value is checked as given and once percent-decoded, so an encoded
+    ``//`` or line break cannot slip through to a browser that decodes it.
+    """
     if not target or len(target) > 2000:
         return False
-    if any(ch in target for ch in "\\\r\n\t\x00") or not target.startswith("/"):
+    return all(_is_plain_path(form) for form in (target, unquote(target)))
+
+
+def _is_plain_path(target: str) -> bool:
+    if not target.startswith("/") or target.startswith("//"):
         return False
-    if target.startswith("//"):
+    if any(ch in target for ch in "\\\r\n\t\x00"):
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc
