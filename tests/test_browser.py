@@ -1,4 +1,4 @@
-"""Real Chromium: people sign in, the Chinese UI shows real glyphs, English is a click away.
+"""Real Chromium: people sign in, see real CJK glyphs and switch to English.
 
 Screenshots land in ``test-results/``. Without Chromium these tests skip with
 a reason, unless ``VAS_REQUIRE_BROWSER=1`` makes its absence a failure.

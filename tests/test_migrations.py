@@ -46,3 +46,9 @@ def test_downgrade_to_base_and_upgrade_to_head(app):
 def test_customer_numbers_start_at_110000_after_migrating(make_customer):
     assert make_customer().id == 110000
     assert make_customer().id == 110001
+
+
+def test_flask_db_check_reports_no_drift(app):
+    result = app.test_cli_runner().invoke(args=["db", "check"])
+
+    assert result.exit_code == 0, result.output

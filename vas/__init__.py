@@ -292,7 +292,7 @@ def _register_response_hooks(app: Flask) -> None:
     @app.after_request
     def finish_response(response):
         if request.headers.get("HX-Request"):
-            response.vary.add("HX-Request")
+            response.vary.add("HX-Request")  # pages answering both ways set it too
         if (
             is_htmx()
             and response.mimetype == "text/html"

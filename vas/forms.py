@@ -8,6 +8,7 @@ import re
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField
 from wtforms import StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
 from vas.money import MAX_CENTS
@@ -37,6 +38,7 @@ class MoneyField(StringField):
     ):
         kwargs.setdefault("render_kw", {}).setdefault("inputmode", "decimal")
         super().__init__(label, validators, **kwargs)
+        self.flags.required = True  # an amount is never optional
         self.allow_negative = allow_negative
         self.allow_zero = allow_zero
         self.max_cents = max_cents
@@ -78,3 +80,8 @@ class IntentField(HiddenField):
     def pre_validate(self, form):
         if not _INTENT_RE.fullmatch(self.data or ""):
             raise ValidationError(_l("表单已失效，请刷新页面后重试。"))
+
+
+def choices(labels: dict) -> list[SelectChoice]:
+    """Turn a value → label mapping into select options, in mapping order."""
+    return [SelectChoice(value, label) for value, label in labels.items()]

@@ -42,7 +42,8 @@ def render(page: str, fragment: str | None = None, /, *, code: int = 200, **cont
     The page template includes the same fragment, so both share one source.
     """
     template = fragment if fragment and is_htmx() else page
-    return render_template(template, **context), code
+    headers = {"Vary": "HX-Request"} if fragment else {}
+    return render_template(template, **context), code, headers
 
 
 def see_other(endpoint: str, **values):

@@ -16,6 +16,7 @@ from wtforms.validators import Optional
 
 from vas.forms import IntentField
 from vas.forms import MoneyField
+from vas.forms import choices
 from vas.models.catalog import CYCLE_MONTHS
 from vas.services.catalog import PRODUCT_TYPE_LABELS
 from vas.services.servers import STATUS_LABELS
@@ -26,7 +27,7 @@ MAX_ADJUSTMENT_CENTS = 100_000_000
 
 class AdjustBalanceForm(FlaskForm):
     direction = SelectField(
-        _l("方向"), choices=[("credit", _l("增加余额")), ("debit", _l("扣减余额"))]
+        _l("方向"), choices=choices({"credit": _l("增加余额"), "debit": _l("扣减余额")})
     )
     amount = MoneyField(
         _l("金额（元）"), allow_zero=False, max_cents=MAX_ADJUSTMENT_CENTS
@@ -39,16 +40,16 @@ class AdjustBalanceForm(FlaskForm):
 
 class ServerForm(FlaskForm):
     due_date = DateField(_l("到期日"), validators=[InputRequired(_l("请选择到期日。"))])
-    status = SelectField(_l("状态"), choices=list(STATUS_LABELS.items()))
+    status = SelectField(_l("状态"), choices=choices(STATUS_LABELS))
 
 
 class ProductForm(FlaskForm):
     name = StringField(_l("产品名称"), validators=[DataRequired(), Length(max=120)])
-    type = SelectField(_l("产品类型"), choices=list(PRODUCT_TYPE_LABELS.items()))
+    type = SelectField(_l("产品类型"), choices=choices(PRODUCT_TYPE_LABELS))
     monthly_price = MoneyField(_l("月价格（元）"))
     description = TextAreaField(_l("描述"), validators=[Length(max=2000)])
     sort_order = IntegerField(
-        _l("排序"), default=0, validators=[NumberRange(min=0, max=9999)]
+        _l("排序"), default=0, validators=[Optional(), NumberRange(min=0, max=9999)]
     )
     is_active = BooleanField(_l("上架销售"), default=True)
 
