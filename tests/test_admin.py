@@ -583,7 +583,8 @@ def test_terminated_server_cannot_be_revived(
     )
 
     assert response.status_code == 422
-    assert "已终止的服务器不能恢复。" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert '<div class="field__error">已终止的服务器不能恢复。</div>' in html
     assert _server(app, server.id) == before
 
 

@@ -147,6 +147,24 @@ def test_a_failed_commit_rolls_back_and_reports_500(app, client, make_admin):
         assert db.session.scalar(sa.text("SELECT COUNT(*) FROM app_meta")) == 0
 
 
+def test_a_refused_request_keeps_nothing_it_flushed(app, client, make_admin):
+    """A view answering 4xx after a service flushed rows leaves no trace."""
+    admin = make_admin()
+
+    @app.post("/test-refused-after-flush")
+    def refused():
+        from vas.models import AppMeta
+
+        db.session.add(AppMeta(key="flushed", value="then refused"))
+        db.session.flush()
+        return "refused", 422
+
+    client.login(admin.email)
+    assert client.post("/test-refused-after-flush").status_code == 422
+    with app.app_context():
+        assert db.session.scalar(sa.text("SELECT COUNT(*) FROM app_meta")) == 0
+
+
 def test_get_requests_never_commit(app, client, make_admin):
     admin = make_admin()
 

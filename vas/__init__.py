@@ -7,11 +7,9 @@ per request.
 
 import json
 import logging
-import secrets
 from types import SimpleNamespace
 
 from flask import Flask
-from flask import g
 from flask import get_flashed_messages
 from flask import has_request_context
 from flask import render_template
@@ -74,19 +72,26 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 class VasFlask(Flask):
-    """Flask with the one commit per request at the request boundary."""
+    """Flask with the one commit per request at the request boundary.
+
+    A state-changing request that answers below 400 commits once, after its
+    view returned; a refusal (4xx) or an error rolls everything back, so a
+    request is never half-written. Safe methods never commit.
+    """
 
     def dispatch_request(self):
-        rv = super().dispatch_request()
+        response = self.make_response(super().dispatch_request())
         if request.method in SAFE_METHODS:
             if db.session.new or db.session.dirty or db.session.deleted:
                 logger.warning(
                     "%s %s changed rows; discarded", request.method, request.path
                 )
-                db.session.rollback()
-        else:
+            db.session.rollback()
+        elif response.status_code < 400:
             db.session.commit()
-        return rv
+        else:
+            db.session.rollback()
+        return response
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -285,10 +290,6 @@ def _register_template_helpers(app: Flask) -> None:
 
 
 def _register_response_hooks(app: Flask) -> None:
-    @app.before_request
-    def remember_request_id():
-        g.request_id = secrets.token_hex(6)
-
     @app.after_request
     def finish_response(response):
         if request.headers.get("HX-Request"):

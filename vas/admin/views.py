@@ -21,6 +21,7 @@ from vas.services import customers
 from vas.services import reports
 from vas.services import servers
 from vas.services.errors import InsufficientBalance
+from vas.services.errors import InvalidInput
 from vas.web import get_or_404
 from vas.web import paginate
 from vas.web import render
@@ -144,14 +145,18 @@ def edit_server(server_id: int):
     server = get_or_404(Server, server_id)
     form = ServerForm(obj=server)
     if form.validate_on_submit():
-        servers.update_server(
-            server,
-            due_date=form.due_date.data,
-            status=form.status.data,
-            actor=current_user,
-        )
-        flash(_("服务器已更新。"), "success")
-        return see_other("admin.list_servers")
+        try:
+            servers.update_server(
+                server,
+                due_date=form.due_date.data,
+                status=form.status.data,
+                actor=current_user,
+            )
+        except InvalidInput as refusal:
+            form.status.errors.append(str(refusal.message))
+        else:
+            flash(_("服务器已更新。"), "success")
+            return see_other("admin.list_servers")
     return render(
         "admin/server_edit.html",
         form=form,
