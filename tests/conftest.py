@@ -201,6 +201,41 @@ def app_factory(database_url):
             db.engine.dispose()
 
 
+class QueryCounter:
+    """Counts the SQL statements the app's engine runs inside a ``with`` block."""
+
+    def __init__(self, app):
+        self.app = app
+        self.statements: list[str] = []
+
+    def _record(self, conn, cursor, statement, parameters, context, executemany):
+        self.statements.append(statement)
+
+    def __enter__(self):
+        self.statements = []
+        with self.app.app_context():
+            self.engine = db.engine
+        sa.event.listen(self.engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *exc):
+        sa.event.remove(self.engine, "before_cursor_execute", self._record)
+
+    @property
+    def count(self) -> int:
+        """Statements run, not counting transaction control (BEGIN, SAVEPOINT)."""
+        skip = ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT", "PRAGMA")
+        return sum(
+            1 for s in self.statements if not s.lstrip().upper().startswith(skip)
+        )
+
+
+@pytest.fixture
+def count_queries(app):
+    """``with count_queries() as q: client.get(...)``, then assert ``q.count``."""
+    return lambda: QueryCounter(app)
+
+
 @pytest.fixture
 def backend(app) -> str:
     with app.app_context():

@@ -18,6 +18,7 @@ from vas.models.orders import OrderLine
 from vas.models.payments import Payment
 from vas.models.servers import SERVER_STATUSES
 from vas.models.servers import Server
+from vas.models.settings import Setting
 from vas.models.tickets import Department
 from vas.models.tickets import Ticket
 from vas.models.tickets import TicketMessage
@@ -38,6 +39,7 @@ __all__ = [
     "Product",
     "PromoCode",
     "Server",
+    "Setting",
     "Ticket",
     "TicketMessage",
     "User",
