@@ -42,6 +42,8 @@ BACKENDS = [
     ),
 ]
 
+pytest_plugins = ["tests.browser"]
+
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 
@@ -55,6 +57,8 @@ def base_config(url: str) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 60, "max_overflow": 10},
         "RATELIMIT_ENABLED": False,
         "VAS_LOG_LEVEL": "WARNING",
+        # A cheap scrypt: the tests create thousands of users.
+        "VAS_PASSWORD_HASH": "scrypt:1024:8:1",
     }
 
 
@@ -349,3 +353,104 @@ def next_month(today) -> date:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def make_vas_catalog(app):
+    return factories.bind(app, factories.vas_catalog)
+
+
+# Ticket desk (issue 3) ------------------------------------------------------
+
+
+@pytest.fixture
+def offer_vas(app):
+    return factories.bind(app, factories.offer_vas)
+
+
+@pytest.fixture
+def make_subscription(app):
+    return factories.bind(app, factories.subscription)
+
+
+@pytest.fixture
+def make_department(app):
+    return factories.bind(app, factories.department)
+
+
+@pytest.fixture
+def make_ticket(app):
+    return factories.bind(app, factories.ticket)
+
+
+@pytest.fixture
+def make_reply(app):
+    return factories.bind(app, factories.reply)
+
+
+@pytest.fixture
+def make_quick_reply(app):
+    return factories.bind(app, factories.quick_reply)
+
+
+@pytest.fixture
+def set_departments(app):
+    """``set_departments(agent_id=…, department_ids=[…], can_push=False)``."""
+    return factories.bind(app, factories.works)
+
+
+@pytest.fixture
+def close_ticket(app):
+    return factories.bind(app, factories.close)
+
+
+@pytest.fixture
+def desk(
+    make_customer,
+    make_agent,
+    make_admin,
+    make_server,
+    make_department,
+    make_ticket,
+    set_departments,
+):
+    """A small ticket desk, its people and one business technical ticket.
+
+    ``agent`` may push and works both departments; ``agent_np`` may not push
+    and works the finance department only. ``ticket`` is customer A's
+    business technical ticket about A's server.
+    """
+    from types import SimpleNamespace
+
+    customer_a = make_customer(
+        balance="88.00", name="Customer A", email="alice@example.test"
+    )
+    customer_b = make_customer(name="Customer B", email="bob@example.test")
+    tech = make_department(name="业务技术工单", business_technical=True)
+    finance = make_department(name="财务工单")
+    agent = make_agent(can_push_services=True, name="Agent Push")
+    agent_np = make_agent(name="Agent NoPush")
+    admin = make_admin()
+    set_departments(
+        agent_id=agent.id, department_ids=[tech.id, finance.id], can_push=True
+    )
+    set_departments(agent_id=agent_np.id, department_ids=[finance.id])
+    server = make_server(customer_id=customer_a.id, hostname="a-web-01")
+    ticket = make_ticket(
+        customer_id=customer_a.id,
+        department_id=tech.id,
+        server_id=server.id,
+        subject="a-web-01 is down",
+        body="It answers 502.",
+    )
+    return SimpleNamespace(
+        customer_a=customer_a,
+        customer_b=customer_b,
+        agent=agent,
+        agent_np=agent_np,
+        admin=admin,
+        tech=tech,
+        finance=finance,
+        server=server,
+        ticket=ticket,
+    )

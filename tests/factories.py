@@ -115,3 +115,201 @@ def server(
     db.session.add(row)
     db.session.flush()
     return Made(id=row.id)
+
+
+def vas_catalog(*, admin_id: int, items: int = 2, extra_levels: int = 1) -> dict:
+    """Switch VAS on and build levels, one category and items (all priced 100).
+
+    Returns the ids: ``{"levels": [...], "category": id, "items": [...]}``.
+    """
+    from vas.models import ServiceCategory
+    from vas.models import User
+    from vas.services import items as item_service
+    from vas.services import levels as level_service
+
+    actor = db.session.get(User, admin_id)
+    base = level_service.ensure_default(actor)
+    level_ids = [base.id]
+    for n in range(extra_levels):
+        level = level_service.create_level(
+            name=f"Level {next(_sequence)}-{n}",
+            monthly_price=Decimal("50.00") * (n + 1),
+            description="",
+            actor=actor,
+        )
+        level_ids.append(level.id)
+    category = item_service.save_category(
+        None,
+        name=f"Category {next(_sequence)}",
+        sort_order=1,
+        is_active=True,
+        actor=actor,
+    )
+    item_ids = [
+        item_service.create_item(
+            category=db.session.get(ServiceCategory, category.id),
+            name=f"Item {next(_sequence)}",
+            description="",
+            sort_order=n,
+            base_price=Decimal("100.00"),
+            actor=actor,
+        ).id
+        for n in range(items)
+    ]
+    return {"levels": level_ids, "category": category.id, "items": item_ids}
+
+
+def offer_vas(*, admin_id: int, product_ids, free_uses: int = 1) -> None:
+    """Switch VAS on for these products (added to those already chosen)."""
+    from vas.models import User
+    from vas.services import vas_settings
+
+    config = vas_settings.current()
+    vas_settings.save(
+        enabled=True,
+        product_ids=sorted(set(config.product_ids) | set(product_ids)),
+        free_uses=free_uses,
+        actor=db.session.get(User, admin_id),
+    )
+
+
+def subscription(
+    *,
+    customer_id: int,
+    level_id: int,
+    product_id: int | None = None,
+    months: int = 1,
+    today: date | None = None,
+) -> dict:
+    """Buy a server with a level through the real checkout, paid from a
+    balance credited for exactly this order. VAS must be offered on the
+    product (see :func:`offer_vas`); free uses follow the settings.
+
+    Returns ``{"subscription": id, "server": id, "order": id}``.
+    """
+    from vas.models import User
+    from vas.services import checkout
+
+    customer = db.session.get(User, customer_id)
+    if product_id is None:
+        product_id = product().id
+    priced = checkout.quote(
+        db.session.get(Product, product_id), months=months, level_id=level_id
+    )
+    n = next(_sequence)
+    if priced.total_cents:
+        ledger.credit(
+            customer_id,
+            priced.total_cents,
+            cause="adjustment",
+            subject_type="user",
+            subject_id=customer_id,
+            key=f"test:order-funds:{customer_id}:{n}",
+        )
+    order = checkout.place_order(
+        customer,
+        product_id=product_id,
+        months=months,
+        level_id=level_id,
+        promo_code="",
+        intent=f"{n:032x}",
+    )
+    paid = checkout.pay_order(customer, order.id, today=today)
+    return {
+        "subscription": paid.subscription.id,
+        "server": paid.server.id,
+        "order": order.id,
+    }
+
+
+# Ticket desk (issue 3) ------------------------------------------------------
+
+
+def department(
+    *, name: str | None = None, business_technical: bool = False, active: bool = True
+) -> Made:
+    from vas.models import Department
+
+    row = Department(
+        name=name or f"Department {next(_sequence)}",
+        is_business_technical=business_technical,
+        is_active=active,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return Made(id=row.id)
+
+
+def works(*, agent_id: int, department_ids, can_push: bool = False) -> Made:
+    """Set the departments an agent works (工单权限设置)."""
+    from vas.models import User
+    from vas.services import departments
+
+    agent = db.session.get(User, agent_id)
+    departments.set_agent_permissions(
+        agent,
+        department_ids=set(department_ids),
+        can_push_services=can_push,
+        actor=agent,
+    )
+    return Made(id=agent_id)
+
+
+def ticket(
+    *,
+    customer_id: int,
+    department_id: int,
+    server_id: int | None = None,
+    subject: str | None = None,
+    body: str = "Please help.",
+    now=None,
+) -> Made:
+    from vas.models import User
+    from vas.services import tickets
+
+    row = tickets.open_ticket(
+        db.session.get(User, customer_id),
+        department_id=department_id,
+        server_id=server_id,
+        subject=subject or f"Ticket {next(_sequence)}",
+        body=body,
+        now=now,
+    )
+    return Made(id=row.id)
+
+
+def reply(
+    *, ticket_id: int, author_id: int, body: str, private: bool = False, now=None
+) -> Made:
+    """Post a reply as the ticket's customer or as staff."""
+    from vas.models import Ticket
+    from vas.models import User
+    from vas.services import tickets
+
+    row = db.session.get(Ticket, ticket_id)
+    author = db.session.get(User, author_id)
+    if author.is_customer:
+        message = tickets.post_customer_reply(row, author, body, now=now)
+    else:
+        message = tickets.post_staff_reply(row, author, body, private=private, now=now)
+    return Made(id=message.id)
+
+
+def close(*, ticket_id: int, actor_id: int, now=None) -> Made:
+    from vas.models import Ticket
+    from vas.models import User
+    from vas.services import tickets
+
+    tickets.close_ticket(
+        db.session.get(Ticket, ticket_id), db.session.get(User, actor_id), now=now
+    )
+    return Made(id=ticket_id)
+
+
+def quick_reply(*, title: str | None = None, body: str = "Hello from the desk") -> Made:
+    from vas.models import QuickReply
+
+    row = QuickReply(title=title or f"Template {next(_sequence)}", body=body)
+    db.session.add(row)
+    db.session.flush()
+    return Made(id=row.id)

@@ -31,6 +31,7 @@ from vas.extensions import limiter
 from vas.extensions import login_manager
 from vas.extensions import migrate
 from vas.money import format_money
+from vas.text import linkify_plain_text
 from vas.web import SAFE_METHODS
 from vas.web import is_htmx
 
@@ -47,6 +48,9 @@ HTMX_CONFIG = {
     "includeIndicatorStyles": False,
     "selfRequestsOnly": True,
     "historyCacheSize": 0,
+    # Copying "style" during settling would be an inline style, which the
+    # CSP refuses; nothing of ours carries one.
+    "attributesToSettle": ["class", "width", "height"],
     "responseHandling": [
         {"code": "204", "swap": False},
         {"code": "[23]..", "swap": True},
@@ -253,6 +257,7 @@ def _register_error_handlers(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     from vas import navigation
     from vas.services import accounts
+    from vas.services import audit
     from vas.services import catalog
     from vas.services import ledger
     from vas.services import payments
@@ -266,6 +271,8 @@ def _register_template_helpers(app: Flask) -> None:
         product_types=catalog.PRODUCT_TYPE_LABELS,
         server_statuses=servers.STATUS_LABELS,
         ticket_statuses=tickets.STATUS_LABELS,
+        audit_actions=audit.ACTION_LABELS,
+        audit_subjects=audit.SUBJECT_LABELS,
     )
 
     @app.template_filter("money")
@@ -275,6 +282,9 @@ def _register_template_helpers(app: Flask) -> None:
     @app.template_filter("datetime")
     def datetime_filter(value):
         return format_datetime(value, "yyyy-MM-dd HH:mm")
+
+    # People's text (ticket messages): escaped, line breaks, http(s) links only.
+    app.add_template_filter(linkify_plain_text, "plaintext")
 
     @app.context_processor
     def inject_globals():

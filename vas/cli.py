@@ -1,12 +1,19 @@
 """Command-line jobs: ``flask --app wsgi vas …``. Each job commits once."""
 
+import logging
+
 import click
 from flask.cli import AppGroup
 
 from vas.extensions import db
 from vas.services import accounts
+from vas.services import clock
 from vas.services import demo
+from vas.services import sync as sync_steps
+from vas.services import tickets
 from vas.services.errors import VasError
+
+logger = logging.getLogger(__name__)
 
 cli = AppGroup("vas", help="VAS administration jobs.")
 
@@ -46,3 +53,59 @@ def create_admin(email: str, name: str, password: str) -> None:
         db.session.rollback()
         raise click.ClickException(str(exc.message)) from exc
     click.echo(f"Admin {user.email} created with ID {user.id}.")
+
+
+@cli.command("sync")
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Run as if it were this day (provider's time zone); for catching up.",
+)
+def sync(today) -> None:
+    """Run the periodic steps (cron; safe to run twice at once).
+
+    Applies due auto-renewals, expires servers past their due date with
+    their subscriptions, repairs any subscription that left its server's
+    expiry or status (S1), and auto-closes answered tickets gone quiet.
+    Each step commits on its own.
+    """
+    day = today.date() if today else clock.today()
+    report = sync_steps.SyncReport()
+    steps = (
+        ("auto-renewals", lambda: sync_steps.apply_auto_renewals(day, report)),
+        ("expiries", lambda: sync_steps.expire_overdue(day, report)),
+        ("subscription repairs", lambda: sync_steps.repair_subscriptions(day, report)),
+    )
+    for name, step in steps:
+        try:
+            step()
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            logger.exception("sync step %s failed; its changes were rolled back", name)
+            raise
+    try:
+        closed = tickets.auto_close_answered()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        logger.exception("sync step ticket auto-close failed; rolled back")
+        raise
+
+    logger.info(
+        "sync %s: renewed %s, not renewed %s, expired %s, repaired %s, closed %s",
+        day,
+        report.renewed,
+        sorted(report.not_renewed),
+        report.expired,
+        report.repaired,
+        closed,
+    )
+    click.echo(
+        f"Renewed {len(report.renewed)} server(s), "
+        f"{len(report.not_renewed)} not renewed; "
+        f"expired {len(report.expired)}; "
+        f"repaired {len(report.repaired)} subscription(s); "
+        f"auto-closed {len(closed)} answered ticket(s)."
+    )

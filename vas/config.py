@@ -57,6 +57,8 @@ def load_config(instance_path: str, environ: dict[str, str] | None = None) -> di
         "VAS_LOGIN_LIMIT": env.get("VAS_LOGIN_LIMIT", "10 per minute; 50 per hour"),
         "VAS_PAYMENT_SECRET": env.get("VAS_PAYMENT_SECRET") or secret,
         "VAS_LOG_LEVEL": env.get("VAS_LOG_LEVEL", "INFO"),
+        # werkzeug hash method for new passwords; only tests lower its cost.
+        "VAS_PASSWORD_HASH": "scrypt",
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": env.get("VAS_TIMEZONE", "Asia/Shanghai"),
         "SESSION_COOKIE_HTTPONLY": True,

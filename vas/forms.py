@@ -1,4 +1,4 @@
-"""Form fields shared by every area: money input and the one-time intent.
+"""Form fields shared by every area: money, the one-time intent, ticket text.
 
 Floor 0 of the house.
 """
@@ -8,7 +8,10 @@ import re
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField
 from wtforms import StringField
+from wtforms import TextAreaField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired
+from wtforms.validators import Length
 from wtforms.validators import ValidationError
 
 from vas.money import MAX_CENTS
@@ -17,6 +20,8 @@ from vas.money import parse_amount
 from vas.web import new_intent
 
 _INTENT_RE = re.compile(r"[0-9a-f]{32}")
+# A ticket message holds at most this many characters.
+MAX_MESSAGE_LENGTH = 10_000
 
 
 class MoneyField(StringField):
@@ -85,3 +90,21 @@ class IntentField(HiddenField):
 def choices(labels: dict) -> list[SelectChoice]:
     """Turn a value → label mapping into select options, in mapping order."""
     return [SelectChoice(value, label) for value, label in labels.items()]
+
+
+def optional_id(value) -> int | None:
+    """Coerce a select value to an ID; anything but digits is no choice."""
+    if isinstance(value, int):
+        return value
+    return int(value) if value and str(value).isdigit() else None
+
+
+def message_body(label) -> TextAreaField:
+    """Return the text area of a ticket message: required, plain text."""
+    return TextAreaField(
+        label,
+        validators=[
+            DataRequired(_l("请填写内容。")),
+            Length(max=MAX_MESSAGE_LENGTH, message=_l("内容不能超过 %(max)s 个字符。")),
+        ],
+    )

@@ -139,6 +139,8 @@ ADMIN_MENU = (
 CUSTOMER_MENU = (
     Link(_l("概览"), "customer.dashboard"),
     Link(_l("我的产品"), "customer.list_servers"),
+    Link(_l("选购产品"), "customer.choose_product"),
+    Link(_l("我的订单"), "customer.list_orders"),
     Link(_l("工单"), "customer.list_tickets"),
     Link(_l("余额/财务"), "customer.show_balance"),
 )

@@ -1,10 +1,36 @@
-"""Views of the agent workspace; agents and admins may enter."""
+"""Views of the agent workspace; agents and admins may enter.
+
+An agent sees only tickets of the departments they work (工单权限设置); an
+admin sees all. A ticket outside them answers 404, as if it did not exist.
+"""
+
+from datetime import UTC
+from datetime import datetime
+
+from flask import flash
+from flask import request
+from flask_babel import gettext as _
+from flask_login import current_user
 
 from vas.agent import bp
+from vas.agent.forms import AssignForm
+from vas.agent.forms import StaffReplyForm
+from vas.agent.forms import StatusForm
+from vas.models import QuickReply
+from vas.models import Ticket
+from vas.services import quick_replies
 from vas.services import reports
+from vas.services import ticket_queries
+from vas.services import ticket_ratings
 from vas.services import tickets
+from vas.services.tickets import AssigneeNotEligible
+from vas.services.tickets import TicketRefused
+from vas.web import get_or_404
+from vas.web import is_htmx
+from vas.web import paginate
 from vas.web import render
 from vas.web import role_required
+from vas.web import see_other
 
 
 @bp.before_request
@@ -15,10 +41,146 @@ def require_staff():
 
 @bp.get("/")
 def dashboard():
-    """Show the agent's workspace: open tickets by department and status."""
+    """Show the agent's workspace: open tickets of their departments by status."""
     return render(
         "agent/dashboard.html",
         counts=reports.ticket_counts(),
-        departments=tickets.list_departments(),
+        departments=ticket_queries.visible_departments(current_user),
         statuses=tickets.OPEN_STATUSES,
     )
+
+
+def _queue_filter(**fixed) -> ticket_queries.QueueFilter:
+    return ticket_queries.QueueFilter(
+        status=request.args.get("status") or None,
+        department_id=request.args.get("department_id", type=int),
+        customer_id=request.args.get("customer_id", type=int),
+        keyword=request.args.get("q") or None,
+        **fixed,
+    )
+
+
+def _render_queue(filters: ticket_queries.QueueFilter, endpoint: str):
+    return render(
+        "agent/tickets.html",
+        "agent/_queue.html",
+        page=paginate(ticket_queries.queue_query(current_user, filters)),
+        counts=ticket_queries.queue_counts(current_user, filters),
+        departments=ticket_queries.visible_departments(current_user),
+        filters=filters,
+        endpoint=endpoint,
+        now=datetime.now(UTC),
+    )
+
+
+@bp.get("/tickets")
+def list_tickets():
+    """List the tickets of the departments the agent works (工单列表)."""
+    return _render_queue(_queue_filter(), "agent.list_tickets")
+
+
+@bp.get("/tickets/mine")
+def list_my_tickets():
+    """List the tickets assigned to the agent (我的工单)."""
+    return _render_queue(
+        _queue_filter(assignee_id=current_user.id), "agent.list_my_tickets"
+    )
+
+
+@bp.get("/tickets/<int:ticket_id>")
+def show_ticket(ticket_id: int):
+    """Show a ticket to staff (工单信息): thread, customer panel and actions."""
+    ticket = ticket_queries.staff_ticket_or_404(ticket_id, current_user)
+    return _render_ticket(ticket)
+
+
+def _render_ticket(
+    ticket: Ticket,
+    *,
+    reply_form: StaffReplyForm | None = None,
+    status_form: StatusForm | None = None,
+    assign_form: AssignForm | None = None,
+    fragment: str = "agent/_ticket_conversation.html",
+    code: int = 200,
+    updated: bool = False,
+):
+    if assign_form is None:
+        assign_form = AssignForm(formdata=None, assignee=ticket.assignee_id)
+    assign_form.fill_choices(ticket_queries.assignable_staff(ticket))
+    return render(
+        "agent/ticket.html",
+        fragment,
+        ticket=ticket,
+        thread=ticket_queries.thread(ticket, include_private=True),
+        rating=ticket_ratings.rating_for(ticket),
+        quick_replies=quick_replies.list_quick_replies(),
+        reply_form=reply_form or StaffReplyForm(formdata=None),
+        status_form=status_form or StatusForm(formdata=None),
+        assign_form=assign_form,
+        updated=updated,
+        code=code,
+    )
+
+
+@bp.post("/tickets/<int:ticket_id>/replies")
+def reply_ticket(ticket_id: int):
+    """Reply to the customer, or add a private note (私密回复) for staff."""
+    ticket = ticket_queries.staff_ticket_or_404(ticket_id, current_user)
+    form = StaffReplyForm()
+    if not form.validate_on_submit():
+        return _render_ticket(ticket, reply_form=form, code=422)
+
+    private = bool(form.send_private.data)
+    try:
+        tickets.post_staff_reply(ticket, current_user, form.body.data, private=private)
+    except TicketRefused as refusal:
+        form.body.errors.append(str(refusal.message))
+        return _render_ticket(ticket, reply_form=form, code=422)
+
+    flash(_("私密回复已保存。") if private else _("回复已发送。"), "success")
+    if is_htmx():
+        return _render_ticket(ticket, updated=True)
+    return see_other("agent.show_ticket", ticket_id=ticket.id)
+
+
+@bp.get("/tickets/<int:ticket_id>/quick-replies/<int:reply_id>")
+def insert_quick_reply(ticket_id: int, reply_id: int):
+    """Put a quick reply into the reply box, after what is already typed."""
+    ticket = ticket_queries.staff_ticket_or_404(ticket_id, current_user)
+    template = get_or_404(QuickReply, reply_id)
+
+    draft = quick_replies.insert_into(request.args.get("body", ""), template)
+    form = StaffReplyForm(formdata=None, body=draft)
+    return _render_ticket(ticket, reply_form=form, fragment="agent/_reply_body.html")
+
+
+@bp.post("/tickets/<int:ticket_id>/status")
+def change_ticket_status(ticket_id: int):
+    """Change a ticket's status through the transition table."""
+    ticket = ticket_queries.staff_ticket_or_404(ticket_id, current_user)
+    form = StatusForm()
+    if form.validate_on_submit():
+        try:
+            tickets.change_status(ticket, current_user, form.status.data)
+        except TicketRefused as refusal:
+            form.status.errors.append(str(refusal.message))
+        else:
+            flash(_("工单状态已更新。"), "success")
+            return see_other("agent.show_ticket", ticket_id=ticket.id)
+    return _render_ticket(ticket, status_form=form, code=422)
+
+
+@bp.post("/tickets/<int:ticket_id>/assignee")
+def assign_ticket(ticket_id: int):
+    """Give the ticket to a staff member who works its department."""
+    ticket = ticket_queries.staff_ticket_or_404(ticket_id, current_user)
+    form = AssignForm()
+    if form.validate_on_submit():
+        try:
+            tickets.assign_ticket(ticket, form.assignee.data, current_user)
+        except AssigneeNotEligible as refusal:
+            form.assignee.errors.append(str(refusal.message))
+        else:
+            flash(_("负责客服已更新。"), "success")
+            return see_other("agent.show_ticket", ticket_id=ticket.id)
+    return _render_ticket(ticket, assign_form=form, code=422)

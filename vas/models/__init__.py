@@ -5,6 +5,7 @@ Floor 1 of the house: imports only floor 0 (``vas.extensions``).
 
 from vas.models.accounts import ROLES
 from vas.models.accounts import User
+from vas.models.audit import AuditEntry
 from vas.models.catalog import PRODUCT_TYPES
 from vas.models.catalog import VAS_CAPABLE_TYPES
 from vas.models.catalog import BillingCycle
@@ -19,28 +20,57 @@ from vas.models.payments import Payment
 from vas.models.servers import SERVER_STATUSES
 from vas.models.servers import Server
 from vas.models.settings import Setting
+from vas.models.subscriptions import RECORD_SOURCES
+from vas.models.subscriptions import SUBSCRIPTION_STATUSES
+from vas.models.subscriptions import FreeUseGrant
+from vas.models.subscriptions import ServiceRecord
+from vas.models.subscriptions import Subscription
+from vas.models.subscriptions import SubscriptionEvent
+from vas.models.tickets import TICKET_STATUSES
 from vas.models.tickets import Department
+from vas.models.tickets import QuickReply
 from vas.models.tickets import Ticket
 from vas.models.tickets import TicketMessage
+from vas.models.tickets import TicketRating
+from vas.models.tickets import agent_departments
+from vas.models.vas import ItemPrice
+from vas.models.vas import ServiceCategory
+from vas.models.vas import ServiceItem
+from vas.models.vas import ServiceLevel
 
 __all__ = [
     "LEDGER_CAUSES",
     "PRODUCT_TYPES",
+    "RECORD_SOURCES",
     "ROLES",
     "SERVER_STATUSES",
+    "SUBSCRIPTION_STATUSES",
+    "TICKET_STATUSES",
     "VAS_CAPABLE_TYPES",
     "AppMeta",
+    "AuditEntry",
     "BillingCycle",
     "Department",
+    "FreeUseGrant",
+    "ItemPrice",
     "LedgerEntry",
     "Order",
     "OrderLine",
     "Payment",
     "Product",
     "PromoCode",
+    "QuickReply",
     "Server",
+    "ServiceCategory",
+    "ServiceItem",
+    "ServiceLevel",
+    "ServiceRecord",
     "Setting",
+    "Subscription",
+    "SubscriptionEvent",
     "Ticket",
     "TicketMessage",
+    "TicketRating",
     "User",
+    "agent_departments",
 ]

@@ -58,6 +58,8 @@ class OrderLine(db.Model):
             "discount_cents >= 0 AND discount_cents <= list_cents", name="discount"
         ),
         CheckConstraint("amount_cents = list_cents - discount_cents", name="amount"),
+        # VAS takes no discount of any kind (rule 7).
+        CheckConstraint("kind <> 'vas' OR discount_cents = 0", name="vas_undiscounted"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -68,6 +70,8 @@ class OrderLine(db.Model):
     description: Mapped[str] = mapped_column(String(200))
     product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
     server_id: Mapped[int | None] = mapped_column(ForeignKey("servers.id"))
+    # The service level a VAS line buys (None on server lines).
+    level_id: Mapped[int | None] = mapped_column(ForeignKey("service_levels.id"))
     months: Mapped[int]
     # Monthly price read from the catalogue when the order was placed.
     unit_cents: Mapped[int]

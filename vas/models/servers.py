@@ -40,6 +40,9 @@ class Server(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="active")
     # Last day the server is paid for; renewals move it by the billing cycle.
     due_date: Mapped[date]
+    # Why a suspended server is suspended: "expiry" (the sync job, lifted by a
+    # renewal) or "admin" (lifted only by an admin); None when not suspended.
+    suspended_for: Mapped[str | None] = mapped_column(String(16))
     billing_months: Mapped[int] = mapped_column(default=1, server_default="1")
     auto_renew: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

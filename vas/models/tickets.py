@@ -1,11 +1,13 @@
-"""Support tickets: departments, tickets and their messages."""
+"""Support tickets: departments, tickets, messages, quick replies and ratings."""
 
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint
+from sqlalchemy import Column
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import String
+from sqlalchemy import Table
 from sqlalchemy import Text
 from sqlalchemy import false
 from sqlalchemy import text
@@ -21,6 +23,18 @@ from vas.models.accounts import User
 from vas.models.servers import Server
 
 TICKET_STATUSES = ("open", "answered", "customer_reply", "closed")
+
+# Which departments an agent works (工单权限设置); admins work all of them.
+agent_departments = Table(
+    "agent_departments",
+    db.metadata,
+    Column("agent_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "department_id",
+        ForeignKey("departments.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+)
 
 
 class Department(db.Model):
@@ -45,6 +59,10 @@ class Department(db.Model):
     is_active: Mapped[bool] = mapped_column(default=True, server_default=true())
     sort_order: Mapped[int] = mapped_column(default=0, server_default="0")
 
+    agents: Mapped[list[User]] = relationship(
+        secondary=agent_departments, order_by=User.id
+    )
+
     def __repr__(self) -> str:
         return f"<Department {self.id} {self.name!r}>"
 
@@ -58,18 +76,26 @@ class Ticket(db.Model):
         ),
         Index("ix_tickets_status_department", "status", "department_id"),
         Index("ix_tickets_customer_id_id", "customer_id", "id"),
+        Index("ix_tickets_assignee_status", "assignee_id", "status"),
+        Index("ix_tickets_waiting_since", "waiting_since"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
     server_id: Mapped[int | None] = mapped_column(ForeignKey("servers.id"))
+    # The agent who owns the ticket (我的工单); None until someone takes it.
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     subject: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Time of the last message the customer can see; private notes leave it.
     last_message_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Since when the customer waits for staff; None while the ball is theirs.
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    customer: Mapped[User] = relationship()
+    customer: Mapped[User] = relationship(foreign_keys=[customer_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     department: Mapped[Department] = relationship()
     server: Mapped[Server | None] = relationship()
     messages: Mapped[list["TicketMessage"]] = relationship(
@@ -107,3 +133,43 @@ class TicketMessage(db.Model):
 
     def __repr__(self) -> str:
         return f"<TicketMessage {self.id} {self.author_kind}>"
+
+
+class QuickReply(db.Model):
+    """A reply template (快捷回复模板) an agent inserts into the reply box."""
+
+    __tablename__ = "quick_replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(100), unique=True)
+    body: Mapped[str] = mapped_column(Text)
+    sort_order: Mapped[int] = mapped_column(default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<QuickReply {self.id} {self.title!r}>"
+
+
+class TicketRating(db.Model):
+    """A customer's rating (工单评价) of a closed ticket: once per ticket."""
+
+    __tablename__ = "ticket_ratings"
+    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="score"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # The agent credited: the assignee, else the last agent who replied.
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The department when rated, so moving a ticket later keeps the report true.
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    score: Mapped[int]
+    comment: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship()
+    agent: Mapped[User | None] = relationship(foreign_keys=[agent_id])
+    department: Mapped[Department] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<TicketRating {self.id} ticket {self.ticket_id} {self.score}>"

@@ -3,6 +3,7 @@
 import logging
 from decimal import Decimal
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 from sqlalchemy import select
@@ -19,8 +20,9 @@ from vas.services.errors import InvalidInput
 
 logger = logging.getLogger(__name__)
 
-# Checked against when the email is unknown, so both paths cost one hash.
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+# Checked against when the email is unknown, so both paths cost one hash;
+# one per hash method, made the first time that method is used.
+_DUMMY_HASHES: dict[str, str] = {}
 MIN_PASSWORD_LENGTH = 8
 ROLE_LABELS = {"customer": _l("客户"), "agent": _l("客服"), "admin": _l("管理员")}
 
@@ -30,9 +32,20 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def _hash_method() -> str:
+    return current_app.config.get("VAS_PASSWORD_HASH", "scrypt")
+
+
 def hash_password(password: str) -> str:
-    """Hash a password with scrypt."""
-    return generate_password_hash(password, method="scrypt")
+    """Hash a password with the configured method (scrypt unless tests lower it)."""
+    return generate_password_hash(password, method=_hash_method())
+
+
+def _dummy_hash() -> str:
+    method = _hash_method()
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash("not-a-real-password", method)
+    return _DUMMY_HASHES[method]
 
 
 def create_user(
@@ -86,7 +99,7 @@ def authenticate(email: str, password: str) -> User | None:
         select(User).where(User.email == normalise_email(email))
     ).one_or_none()
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.is_enabled:
         logger.warning("failed login for account %s", user.id)

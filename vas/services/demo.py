@@ -23,6 +23,9 @@ from vas.models import Server
 from vas.models import User
 from vas.money import to_cents
 from vas.services import accounts
+from vas.services import demo_subscriptions
+from vas.services import demo_tickets
+from vas.services import demo_vas
 from vas.services import ledger
 
 logger = logging.getLogger(__name__)
@@ -36,8 +39,8 @@ STAFF = (
     ("agent2@demo.test", "李工（工单客服）", "agent", False),
 )
 CUSTOMERS = (
-    ("customer@demo.test", "王小明", Decimal("1000.00")),
-    ("customer2@demo.test", "陈静", Decimal("300.00")),
+    ("customer@demo.test", "王小明", Decimal("3000.00")),
+    ("customer2@demo.test", "陈静", Decimal("1000.00")),
 )
 CYCLE_DISCOUNTS = {1: 0, 3: 5, 6: 8, 12: 15}
 PRODUCTS = (
@@ -90,6 +93,9 @@ def load(*, force: bool = False, today: date | None = None) -> None:
     _load_servers(users, products, today)
     _load_departments()
     _load_promo_codes()
+    demo_tickets.load(users)
+    demo_vas.load(users["admin@demo.test"])
+    demo_subscriptions.load(today)
     db.session.flush()
     logger.info("demo data loaded")
 

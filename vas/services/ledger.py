@@ -208,8 +208,14 @@ def credit(
     )
 
 
-def refund(entry_id: int, *, reason: str, actor_id: int) -> Posting:
+def refund(
+    entry_id: int, *, reason: str, actor_id: int, cents: int | None = None
+) -> Posting:
     """Reverse a debit with a new entry that points at it, at most once (M3).
+
+    :param cents: how much of the debit to give back (the VAS part of an
+        order, say); the whole debit when None. Either way the debit cannot
+        be refunded again.
 
     :raises AlreadyRefunded: when the entry was reversed before.
     :raises InvalidInput: without a reason, or for an entry that is not a debit.
@@ -222,6 +228,9 @@ def refund(entry_id: int, *, reason: str, actor_id: int) -> Posting:
         raise NotFound()
     if original.amount_cents >= 0 or original.cause == "refund":
         raise InvalidInput()
+    cents = -original.amount_cents if cents is None else cents
+    if not 0 < cents <= -original.amount_cents:
+        raise InvalidInput(_l("退款金额无效。"))
 
     already = db.session.scalar(
         select(LedgerEntry.id).where(LedgerEntry.reverses_id == entry_id)
@@ -232,7 +241,7 @@ def refund(entry_id: int, *, reason: str, actor_id: int) -> Posting:
     try:
         return _post(
             original.customer_id,
-            -original.amount_cents,
+            cents,
             cause="refund",
             subject_type=original.subject_type,
             subject_id=original.subject_id,

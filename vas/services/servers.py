@@ -15,6 +15,7 @@ from vas.extensions import db
 from vas.models import SERVER_STATUSES
 from vas.models import Server
 from vas.models import User
+from vas.services import subscriptions
 from vas.services.errors import InvalidInput
 
 logger = logging.getLogger(__name__)
@@ -82,9 +83,13 @@ def update_server(
         raise InvalidInput(_l("已终止的服务器不能恢复。"))
 
     before = (server.due_date, server.status)
+    if status != server.status:
+        server.suspended_for = "admin" if status == "suspended" else None
     server.due_date = due_date
     server.status = status
     db.session.flush()
+    # The subscription carries the edit over at once (rule 3, S1).
+    subscriptions.follow_server(server, actor=actor)
 
     logger.info(
         "admin %s changed server %s from %s to %s",

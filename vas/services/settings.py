@@ -17,6 +17,10 @@ DEFAULTS: dict[str, object] = {
     # Ticket desk: answered tickets close after this many days without a
     # customer reply (0 = never).
     "tickets.auto_close_days": 7,
+    # Value-added services (系统 → 全局设置 → 服务 → 增值服务).
+    "vas.enabled": False,
+    "vas.product_ids": [],
+    "vas.free_uses_per_order": 0,
 }
 
 

@@ -1,0 +1,190 @@
+"""Reading tickets: who may see which, the queue, threads and rating reports.
+
+Every loader checks who is asking (A1): a customer gets only their own
+tickets, an agent only tickets of departments they work, an admin all. Each
+page loads its rows in a fixed number of queries, however many there are.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import Select
+from sqlalchemy import String
+from sqlalchemy import cast
+from sqlalchemy import false
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy import true
+from sqlalchemy.orm import joinedload
+
+from vas.extensions import db
+from vas.models import TICKET_STATUSES
+from vas.models import Department
+from vas.models import Server
+from vas.models import Ticket
+from vas.models import TicketMessage
+from vas.models import User
+from vas.models import agent_departments
+from vas.services.errors import NotFound
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    status: str | None = None
+    department_id: int | None = None
+    customer_id: int | None = None
+    keyword: str | None = None
+    assignee_id: int | None = None
+
+
+def _with_people():
+    return (
+        joinedload(Ticket.customer),
+        joinedload(Ticket.department),
+        joinedload(Ticket.assignee),
+        joinedload(Ticket.server).joinedload(Server.product),
+    )
+
+
+def _worked_by(user: User):
+    """Return the condition limiting tickets to departments ``user`` works."""
+    if user.is_admin:
+        return true()
+    if not user.is_agent:
+        return false()
+    return Ticket.department_id.in_(
+        select(agent_departments.c.department_id).where(
+            agent_departments.c.agent_id == user.id
+        )
+    )
+
+
+def staff_ticket_or_404(ticket_id: int, user: User) -> Ticket:
+    """Load a ticket for staff, or 404 outside the departments they work."""
+    ticket = db.session.scalars(
+        select(Ticket)
+        .options(*_with_people())
+        .where(Ticket.id == ticket_id, _worked_by(user))
+    ).one_or_none()
+    if ticket is None:
+        logger.warning("staff %s refused ticket %s", user.id, ticket_id)
+        raise NotFound()
+    return ticket
+
+
+def customer_ticket_or_404(ticket_id: int, customer: User) -> Ticket:
+    """Load a customer's own ticket, or 404 for anyone else's."""
+    ticket = db.session.scalars(
+        select(Ticket)
+        .options(
+            joinedload(Ticket.department),
+            joinedload(Ticket.server).joinedload(Server.product),
+        )
+        .where(Ticket.id == ticket_id, Ticket.customer_id == customer.id)
+    ).one_or_none()
+    if ticket is None:
+        logger.warning("customer %s refused ticket %s", customer.id, ticket_id)
+        raise NotFound()
+    return ticket
+
+
+def thread(ticket: Ticket, *, include_private: bool) -> list[TicketMessage]:
+    """Return a ticket's messages, oldest first; private ones for staff only."""
+    query = (
+        select(TicketMessage)
+        .options(joinedload(TicketMessage.author))
+        .where(TicketMessage.ticket_id == ticket.id)
+        .order_by(TicketMessage.id)
+    )
+    if not include_private:
+        query = query.where(TicketMessage.is_private.is_(False))
+    return list(db.session.scalars(query))
+
+
+def customer_tickets_query(customer: User) -> Select:
+    """Build the query of a customer's tickets, latest activity first."""
+    return (
+        select(Ticket)
+        .options(joinedload(Ticket.department), joinedload(Ticket.server))
+        .where(Ticket.customer_id == customer.id)
+        .order_by(Ticket.last_message_at.desc(), Ticket.id.desc())
+    )
+
+
+def _filtered(query: Select, user: User, filters: QueueFilter) -> Select:
+    query = query.where(_worked_by(user))
+    if filters.department_id:
+        query = query.where(Ticket.department_id == filters.department_id)
+    if filters.customer_id:
+        query = query.where(Ticket.customer_id == filters.customer_id)
+    if filters.assignee_id:
+        query = query.where(Ticket.assignee_id == filters.assignee_id)
+    keyword = (filters.keyword or "").strip()
+    if keyword:
+        pattern = f"%{keyword}%"
+        customers = select(User.id).where(
+            or_(User.email.ilike(pattern), User.name.ilike(pattern))
+        )
+        query = query.where(
+            or_(
+                Ticket.subject.ilike(pattern),
+                cast(Ticket.id, String) == keyword,
+                Ticket.customer_id.in_(customers),
+            )
+        )
+    return query
+
+
+def queue_query(user: User, filters: QueueFilter) -> Select:
+    """Build the agent queue: longest waiting first, then latest activity."""
+    query = _filtered(select(Ticket).options(*_with_people()), user, filters)
+    if filters.status in TICKET_STATUSES:
+        query = query.where(Ticket.status == filters.status)
+    return query.order_by(
+        Ticket.waiting_since.is_(None),
+        Ticket.waiting_since,
+        Ticket.last_message_at.desc(),
+        Ticket.id,
+    )
+
+
+def queue_counts(user: User, filters: QueueFilter) -> dict[str, int]:
+    """Count the queue's tickets per status under every filter but the status."""
+    query = _filtered(select(Ticket.status, func.count(Ticket.id)), user, filters)
+    rows = db.session.execute(query.group_by(Ticket.status))
+    counts = dict.fromkeys(TICKET_STATUSES, 0)
+    counts.update({status: count for status, count in rows})
+    return counts
+
+
+def assignable_staff(ticket: Ticket) -> list[User]:
+    """Return the enabled staff who may own a ticket: its agents and admins."""
+    agents = select(agent_departments.c.agent_id).where(
+        agent_departments.c.department_id == ticket.department_id
+    )
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(
+                User.is_enabled,
+                or_(
+                    User.role == "admin",
+                    (User.role == "agent") & User.id.in_(agents),
+                ),
+            )
+            .order_by(User.role.desc(), User.id)
+        )
+    )
+
+
+def visible_departments(user: User) -> list[Department]:
+    """Return the departments a staff member works, in display order."""
+    query = select(Department).order_by(Department.sort_order, Department.id)
+    if not user.is_admin:
+        query = query.join(
+            agent_departments, agent_departments.c.department_id == Department.id
+        ).where(agent_departments.c.agent_id == user.id)
+    return list(db.session.scalars(query))
