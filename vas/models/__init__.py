@@ -17,10 +17,15 @@ from vas.models.meta import AppMeta
 from vas.models.orders import Order
 from vas.models.orders import OrderLine
 from vas.models.payments import Payment
+from vas.models.pushes import PUSH_STATUSES
+from vas.models.pushes import OutboxEmail
+from vas.models.pushes import ServicePush
+from vas.models.pushes import ServicePushItem
 from vas.models.servers import SERVER_STATUSES
 from vas.models.servers import Server
 from vas.models.settings import Setting
 from vas.models.subscriptions import RECORD_SOURCES
+from vas.models.subscriptions import RECORD_STATUSES
 from vas.models.subscriptions import SUBSCRIPTION_STATUSES
 from vas.models.subscriptions import FreeUseGrant
 from vas.models.subscriptions import ServiceRecord
@@ -41,7 +46,9 @@ from vas.models.vas import ServiceLevel
 __all__ = [
     "LEDGER_CAUSES",
     "PRODUCT_TYPES",
+    "PUSH_STATUSES",
     "RECORD_SOURCES",
+    "RECORD_STATUSES",
     "ROLES",
     "SERVER_STATUSES",
     "SUBSCRIPTION_STATUSES",
@@ -56,6 +63,7 @@ __all__ = [
     "LedgerEntry",
     "Order",
     "OrderLine",
+    "OutboxEmail",
     "Payment",
     "Product",
     "PromoCode",
@@ -64,6 +72,8 @@ __all__ = [
     "ServiceCategory",
     "ServiceItem",
     "ServiceLevel",
+    "ServicePush",
+    "ServicePushItem",
     "ServiceRecord",
     "Setting",
     "Subscription",

@@ -30,6 +30,8 @@ from vas.models.vas import ServiceLevel
 SUBSCRIPTION_STATUSES = ("active", "expired", "suspended", "cancelled")
 # Where a service record's price came from, in the order they are tried (Q1).
 RECORD_SOURCES = ("free_level", "free_use", "balance", "push")
+# A service record is pending until an agent marks it delivered.
+RECORD_STATUSES = ("pending", "delivered")
 SUBSCRIPTION_EVENTS = (
     "created",
     "upgrade",
@@ -124,7 +126,16 @@ class ServiceRecord(db.Model):
         CheckConstraint(
             "(source = 'free_use') = (grant_id IS NOT NULL)", name="grant_iff_free_use"
         ),
+        CheckConstraint(
+            "(source = 'push') = (push_id IS NOT NULL)", name="push_iff_source_push"
+        ),
+        CheckConstraint("status IN ('pending', 'delivered')", name="status"),
+        CheckConstraint(
+            "(status = 'delivered') = (delivered_at IS NOT NULL)",
+            name="delivered_at_iff_delivered",
+        ),
         Index("ix_service_records_subscription", "subscription_id", "id"),
+        Index("ix_service_records_ticket", "ticket_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -139,10 +150,18 @@ class ServiceRecord(db.Model):
     charged_cents: Mapped[int] = mapped_column(default=0, server_default="0")
     grant_id: Mapped[int | None] = mapped_column(ForeignKey("free_use_grants.id"))
     ledger_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    # The paid push this record delivers (source "push").
+    push_id: Mapped[int | None] = mapped_column(ForeignKey("service_pushes.id"))
+    status: Mapped[str] = mapped_column(
+        String(16), default="pending", server_default="pending"
+    )
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     item: Mapped[ServiceItem] = relationship()
     level: Mapped[ServiceLevel] = relationship()
+    delivered_by: Mapped[User | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<ServiceRecord {self.id} {self.source} {self.charged_cents}>"

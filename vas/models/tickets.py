@@ -93,6 +93,8 @@ class Ticket(db.Model):
     last_message_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Since when the customer waits for staff; None while the ball is theirs.
     waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The form submission that opened it: a resubmission finds this ticket (M4).
+    idempotency_key: Mapped[str | None] = mapped_column(String(120), unique=True)
 
     customer: Mapped[User] = relationship(foreign_keys=[customer_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
