@@ -454,3 +454,71 @@ def desk(
         server=server,
         ticket=ticket,
     )
+
+
+# Service requests and pushes (issue 6) -------------------------------------
+
+
+@pytest.fixture
+def make_service_request(app):
+    return factories.bind(app, factories.service_request)
+
+
+@pytest.fixture
+def make_push(app):
+    return factories.bind(app, factories.push)
+
+
+@pytest.fixture
+def set_price(app):
+    return factories.bind(app, factories.set_price)
+
+
+@pytest.fixture
+def vas_desk(
+    desk,
+    make_vas_catalog,
+    make_product,
+    offer_vas,
+    make_subscription,
+    make_ticket,
+    set_price,
+):
+    """The desk with value-added services: customer A holds a subscription.
+
+    Levels: 基础服务 (``base``) and one paid level (``level``, ¥50/month) that
+    A holds on ``server``. Items: ``free_item`` costs 0 at A's level,
+    ``paid_item`` and ``other_item`` cost ¥100 at every level. The order gave
+    one free use. ``ticket`` is A's business technical ticket about
+    ``server``. A's balance is back at ¥88.00 after the order.
+    """
+    from types import SimpleNamespace
+
+    catalog = make_vas_catalog(admin_id=desk.admin.id, items=3, extra_levels=1)
+    base, level = catalog["levels"]
+    free_item, paid_item, other_item = catalog["items"]
+    product = make_product(type="cloud")
+    offer_vas(admin_id=desk.admin.id, product_ids=[product.id], free_uses=1)
+    bought = make_subscription(
+        customer_id=desk.customer_a.id, level_id=level, product_id=product.id
+    )
+    set_price(admin_id=desk.admin.id, item_id=free_item, level_id=level, price="0")
+    ticket = make_ticket(
+        customer_id=desk.customer_a.id,
+        department_id=desk.tech.id,
+        server_id=bought["server"],
+        subject="Need help with nginx",
+    )
+    return SimpleNamespace(
+        desk=desk,
+        base=base,
+        level=level,
+        category=catalog["category"],
+        free_item=free_item,
+        paid_item=paid_item,
+        other_item=other_item,
+        product=product.id,
+        server=bought["server"],
+        subscription=bought["subscription"],
+        ticket=ticket.id,
+    )

@@ -313,3 +313,68 @@ def quick_reply(*, title: str | None = None, body: str = "Hello from the desk") 
     db.session.add(row)
     db.session.flush()
     return Made(id=row.id)
+
+
+# Service requests and pushes (issue 6) -------------------------------------
+
+
+def service_request(
+    *,
+    customer_id: int,
+    server_id: int,
+    item_id: int,
+    body: str = "Please do it.",
+    intent: str | None = None,
+) -> Made:
+    """Request an item through the real service, accepting the quoted charge."""
+    from vas.models import User
+    from vas.services import service_requests
+
+    customer = db.session.get(User, customer_id)
+    quoted = service_requests.quote(customer, server_id=server_id, item_id=item_id)
+    row = service_requests.submit(
+        customer,
+        department_id=service_requests.business_department().id,
+        server_id=server_id,
+        item_id=item_id,
+        subject="",
+        body=body,
+        intent=intent or f"{next(_sequence):032x}",
+        expected_charge_cents=quoted.charge_cents,
+    )
+    return Made(id=row.id)
+
+
+def push(
+    *,
+    agent_id: int,
+    ticket_id: int,
+    item_ids,
+    pay_price: str | None = None,
+    body: str = "Here is the offer.",
+) -> Made:
+    """Push items into a ticket as a staff member, through the real service."""
+    from vas.models import Ticket
+    from vas.models import User
+    from vas.services import pushes
+
+    pushed = pushes.push(
+        db.session.get(User, agent_id),
+        db.session.get(Ticket, ticket_id),
+        item_ids=list(item_ids),
+        pay_price=Decimal(pay_price) if pay_price is not None else None,
+        body=body,
+    )
+    return Made(id=pushed.id)
+
+
+def set_price(*, admin_id: int, item_id: int, level_id: int, price: str) -> Made:
+    """Set one cell of the price matrix as an admin."""
+    from vas.models import User
+    from vas.services import matrix
+
+    cell = matrix.get_cell(item_id, level_id)
+    matrix.set_price(
+        cell, Decimal(price), version=cell.version, actor=db.session.get(User, admin_id)
+    )
+    return Made(id=cell.id)

@@ -33,12 +33,13 @@ def hammer(
     *,
     threads: int,
     attempts: int,
+    refusals: tuple[type[Exception], ...] = (InsufficientBalance,),
 ) -> Outcome:
     """Run ``attempts`` calls of ``action(thread, n)`` over ``threads`` threads.
 
     The threads are released together by a barrier. ``action`` runs inside
-    its own app context and is committed; ``InsufficientBalance`` counts as
-    a refusal, anything else as an error.
+    its own app context and is committed; an exception of ``refusals``
+    counts as a refusal, anything else as an error.
     """
     outcome = Outcome()
     start = threading.Barrier(threads)
@@ -53,7 +54,7 @@ def hammer(
                 try:
                     action(thread, n)
                     db.session.commit()
-                except InsufficientBalance:
+                except refusals:
                     db.session.rollback()
                     with outcome.lock:
                         outcome.refused += 1
@@ -81,8 +82,12 @@ def audit(
     *,
     expected_successes: int,
     expected_balance: int,
+    cause: str | None = None,
 ) -> list[str]:
-    """Return every broken guarantee after a run (empty when all hold)."""
+    """Return every broken guarantee after a run (empty when all hold).
+
+    :param cause: count only debits of this ledger cause as the run's own.
+    """
     problems = []
     if outcome.errors:
         problems.append(f"{len(outcome.errors)} errors, first: {outcome.errors[0]}")
@@ -101,11 +106,10 @@ def audit(
                 LedgerEntry.customer_id == customer_id
             )
         )
-        debits = db.session.scalar(
-            select(func.count()).where(
-                LedgerEntry.customer_id == customer_id, LedgerEntry.amount_cents < 0
-            )
-        )
+        own = [LedgerEntry.customer_id == customer_id, LedgerEntry.amount_cents < 0]
+        if cause is not None:
+            own.append(LedgerEntry.cause == cause)
+        debits = db.session.scalar(select(func.count()).where(*own))
         lowest = db.session.scalar(
             select(func.min(LedgerEntry.balance_after_cents)).where(
                 LedgerEntry.customer_id == customer_id

@@ -254,7 +254,7 @@ def test_sync_command_closes_and_commits(app, desk, make_reply, make_ticket):
     result = app.test_cli_runner().invoke(args=["vas", "sync"])
 
     assert result.exit_code == 0, result.output
-    assert "auto-closed 1 answered ticket(s)." in result.output
+    assert "auto-closed 1 answered ticket(s);" in result.output
     assert _load(app, quiet)[0] == "closed"
 
 

@@ -441,8 +441,10 @@ def _grow(desk, make_ticket, make_reply, make_quick_reply, tickets, messages):
     make_quick_reply()
 
 
-# Today: queue 5, ticket page 6, customer list 3, customer ticket 4 statements.
-QUERY_BOUND = 7
+# Today: queue 6, ticket page 8, customer list 3, customer ticket 5 statements
+# (a ticket whose server has no subscription; test_pushes.py measures the
+# pages of a VAS ticket with pushes and service records).
+QUERY_BOUND = 9
 
 
 def test_query_counts_do_not_grow_with_tickets_or_messages(

@@ -5,6 +5,7 @@ reach a customer page or fragment, and hostile text renders inert.
 """
 
 import re
+import uuid
 
 import pytest
 from sqlalchemy import select
@@ -50,6 +51,7 @@ def _new_ticket(client, desk, **form):
         "server": str(desk.server.id),
         "subject": "Disk full",
         "body": "The disk is full.",
+        "intent": uuid.uuid4().hex,
         **form,
     }
     return client.post("/tickets/new", data)

@@ -261,7 +261,10 @@ def _register_template_helpers(app: Flask) -> None:
     from vas.services import catalog
     from vas.services import ledger
     from vas.services import payments
+    from vas.services import pushes
     from vas.services import servers
+    from vas.services import service_records
+    from vas.services import subscriptions
     from vas.services import tickets
 
     labels = SimpleNamespace(
@@ -273,6 +276,10 @@ def _register_template_helpers(app: Flask) -> None:
         ticket_statuses=tickets.STATUS_LABELS,
         audit_actions=audit.ACTION_LABELS,
         audit_subjects=audit.SUBJECT_LABELS,
+        push_statuses=pushes.STATUS_LABELS,
+        record_sources=subscriptions.SOURCE_LABELS,
+        record_statuses=service_records.STATUS_LABELS,
+        subscription_statuses=subscriptions.STATUS_LABELS,
     )
 
     @app.template_filter("money")

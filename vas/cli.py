@@ -9,6 +9,7 @@ from vas.extensions import db
 from vas.services import accounts
 from vas.services import clock
 from vas.services import demo
+from vas.services import mail
 from vas.services import sync as sync_steps
 from vas.services import tickets
 from vas.services.errors import VasError
@@ -92,6 +93,7 @@ def sync(today) -> None:
         db.session.rollback()
         logger.exception("sync step ticket auto-close failed; rolled back")
         raise
+    sent, failed = _deliver_mail()
 
     logger.info(
         "sync %s: renewed %s, not renewed %s, expired %s, repaired %s, closed %s",
@@ -107,5 +109,29 @@ def sync(today) -> None:
         f"{len(report.not_renewed)} not renewed; "
         f"expired {len(report.expired)}; "
         f"repaired {len(report.repaired)} subscription(s); "
-        f"auto-closed {len(closed)} answered ticket(s)."
+        f"auto-closed {len(closed)} answered ticket(s); "
+        f"sent {sent} mail(s), {failed} failed."
     )
+
+
+@cli.command("send-mail")
+def send_mail() -> None:
+    """Deliver the mail outbox (also done by ``sync``); failures are retried."""
+    sent, failed = _deliver_mail()
+    click.echo(f"Sent {sent} mail(s), {failed} failed.")
+
+
+def _deliver_mail() -> tuple[int, int]:
+    """Deliver the outbox in batches, committing each batch."""
+    sent = failed = 0
+    while True:
+        try:
+            batch_sent, batch_failed = mail.deliver_outbox()
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            logger.exception("mail delivery failed; rolled back")
+            raise
+        sent, failed = sent + batch_sent, failed + batch_failed
+        if batch_sent == 0:
+            return sent, failed

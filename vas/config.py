@@ -57,6 +57,15 @@ def load_config(instance_path: str, environ: dict[str, str] | None = None) -> di
         "VAS_LOGIN_LIMIT": env.get("VAS_LOGIN_LIMIT", "10 per minute; 50 per hour"),
         "VAS_PAYMENT_SECRET": env.get("VAS_PAYMENT_SECRET") or secret,
         "VAS_LOG_LEVEL": env.get("VAS_LOG_LEVEL", "INFO"),
+        # Mail to customers: SMTP when a host is set, else .eml files in a
+        # folder when one is set, else one log line per mail.
+        "VAS_MAIL_FROM": env.get("VAS_MAIL_FROM", "VAS <noreply@localhost>"),
+        "VAS_SMTP_HOST": env.get("VAS_SMTP_HOST", ""),
+        "VAS_SMTP_PORT": int(env.get("VAS_SMTP_PORT", "587")),
+        "VAS_SMTP_STARTTLS": _flag(env.get("VAS_SMTP_STARTTLS"), True),
+        "VAS_SMTP_USER": env.get("VAS_SMTP_USER", ""),
+        "VAS_SMTP_PASSWORD": env.get("VAS_SMTP_PASSWORD", ""),
+        "VAS_MAIL_FOLDER": env.get("VAS_MAIL_FOLDER", ""),
         # werkzeug hash method for new passwords; only tests lower its cost.
         "VAS_PASSWORD_HASH": "scrypt",
         "BABEL_DEFAULT_LOCALE": "zh_CN",

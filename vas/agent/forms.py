@@ -2,11 +2,14 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import HiddenField
 from wtforms import SelectField
+from wtforms import SelectMultipleField
 from wtforms import SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
+from vas.forms import MoneyField
 from vas.forms import choices
 from vas.forms import message_body
 from vas.forms import optional_id
@@ -41,3 +44,21 @@ class AssignForm(FlaskForm):
         self.assignee.choices = [SelectChoice("", _l("未分配"))] + [
             SelectChoice(user.id, f"{user.name} ({user.id})") for user in staff
         ]
+
+
+class PushForm(FlaskForm):
+    """A reply with a paid service pushed into it (推送付费服务)."""
+
+    body = message_body(_l("回复内容"))
+    # The service checks each item is offered at the customer's level.
+    item_ids = SelectMultipleField(
+        _l("服务项目"), coerce=int, choices=[], validate_choice=False
+    )
+    pay_price = MoneyField(_l("支付价格"), allow_zero=False)
+    # The list total the pay price box was last filled with, in cents: the
+    # live total replaces the box only while it still holds that total.
+    shown_total = HiddenField(filters=[optional_id])
+
+
+class ActionForm(FlaskForm):
+    """A button that acts on a ticket's push or record: CSRF only."""

@@ -2,15 +2,17 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import HiddenField
 from wtforms import RadioField
 from wtforms import SelectField
 from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
+from wtforms.validators import ValidationError
 
+from vas.forms import IntentField
 from vas.forms import message_body
 from vas.forms import optional_id
 from vas.models import Department
@@ -27,20 +29,46 @@ class TicketForm(FlaskForm):
         validators=[InputRequired(_l("请选择工单分类。"))],
     )
     server = SelectField(_l("相关产品"), coerce=optional_id, validate_choice=False)
+    # A service item (服务项目) makes the ticket a service request; the
+    # service checks it is offered at the server's level.
+    item_id = RadioField(
+        _l("服务项目"), coerce=optional_id, choices=[], validate_choice=False
+    )
+    # What the page showed would be taken from the balance, in cents; the
+    # service compares it with its own price and never charges this value.
+    expected_charge = HiddenField(filters=[optional_id])
+    intent = IntentField()
     subject = StringField(
         _l("标题"),
-        validators=[
-            DataRequired(_l("请填写标题。")),
-            Length(max=200, message=_l("标题不能超过 %(max)s 个字符。")),
-        ],
+        validators=[Length(max=200, message=_l("标题不能超过 %(max)s 个字符。"))],
+        description=_l("申请服务项目时可不填，默认为项目名称。"),
     )
     body = message_body(_l("问题描述"))
 
-    def fill_choices(self, departments: list[Department], servers: list[Server]):
-        """Offer the active departments and the customer's own servers."""
+    def validate_subject(self, field):
+        if not (field.data or "").strip() and not self.item_id.data:
+            raise ValidationError(_l("请填写标题。"))
+
+    def fill_choices(
+        self,
+        departments: list[Department],
+        servers: list[Server],
+        levels: dict[int, str] | None = None,
+    ):
+        """Offer the active departments and the customer's own servers.
+
+        :param levels: the level name of each server with a live subscription.
+        """
+        levels = levels or {}
         self.department.choices = [SelectChoice(d.id, d.name) for d in departments]
         self.server.choices = [SelectChoice("", _l("不关联产品"))] + [
-            SelectChoice(s.id, f"{s.id} · {s.hostname} · {s.product.name}")
+            SelectChoice(
+                s.id,
+                " · ".join(
+                    [str(s.id), s.hostname, s.product.name]
+                    + ([levels[s.id]] if s.id in levels else [])
+                ),
+            )
             for s in servers
         ]
 
@@ -62,3 +90,7 @@ class RatingForm(FlaskForm):
         _l("评价内容"),
         validators=[Length(max=1000, message=_l("评价不能超过 %(max)s 个字符。"))],
     )
+
+
+class PayPushForm(FlaskForm):
+    """Paying a push carries no fields: the price is read from the push."""

@@ -6,20 +6,25 @@ never loaded here.
 """
 
 from flask import flash
+from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from vas.customer import bp
+from vas.customer.ticket_forms import PayPushForm
 from vas.customer.ticket_forms import RatingForm
 from vas.customer.ticket_forms import ReplyForm
 from vas.customer.ticket_forms import TicketForm
 from vas.models import Ticket
-from vas.services import departments
-from vas.services import servers
+from vas.services import pushes
+from vas.services import service_requests
 from vas.services import ticket_queries
 from vas.services import ticket_ratings
 from vas.services import tickets
+from vas.services.errors import InsufficientBalance
 from vas.services.errors import InvalidInput
+from vas.services.pushes import PushNotPayable
+from vas.services.service_requests import RequestRefused
 from vas.services.ticket_ratings import AlreadyRated
 from vas.services.ticket_ratings import RatingNotAllowed
 from vas.services.tickets import DepartmentUnavailable
@@ -38,33 +43,89 @@ def list_tickets():
     return render("customer/tickets.html", "customer/_tickets_table.html", page=page)
 
 
+def _ticket_form(formdata=None) -> TicketForm:
+    form = TicketForm(formdata) if formdata is not None else TicketForm()
+    form.offered = service_requests.ticket_choices(current_user)
+    form.fill_choices(
+        form.offered.departments, form.offered.servers, form.offered.levels
+    )
+    return form
+
+
+def _render_new_ticket(form: TicketForm, *, code: int = 200, shortfall=None):
+    """Render the new-ticket page, or only its service picker for htmx.
+
+    The picker (服务项目 by category, priced at the server's level, with the
+    quote) shows for a business technical ticket about a server with a live
+    subscription.
+    """
+    business = form.offered.business
+    picker = None
+    if business is not None and form.department.data == business.id:
+        picker = service_requests.picker(
+            current_user, server_id=form.server.data, item_id=form.item_id.data
+        )
+    return render(
+        "customer/ticket_new.html",
+        "customer/_service_request.html",
+        form=form,
+        picker=picker,
+        business=business,
+        shortfall=shortfall,
+        balance_cents=current_user.balance_cents,
+        code=code,
+    )
+
+
 @bp.route("/tickets/new", methods=["GET", "POST"])
 @role_required("customer")
 def create_ticket():
-    """Open a ticket: department, related server, subject and description."""
-    form = TicketForm()
-    form.fill_choices(
-        departments.list_departments(), servers.customer_servers(current_user)
-    )
-    if form.validate_on_submit():
-        try:
-            ticket = tickets.open_ticket(
-                current_user,
-                department_id=form.department.data,
-                server_id=form.server.data,
-                subject=form.subject.data,
-                body=form.body.data,
-            )
-        except DepartmentUnavailable as refusal:
-            form.department.errors.append(str(refusal.message))
-        except InvalidInput as refusal:
-            form.server.errors.append(str(refusal.message))
-        else:
-            flash(_("工单已提交，我们会尽快回复。"), "success")
-            return see_other("customer.show_ticket", ticket_id=ticket.id)
-    return render(
-        "customer/ticket_new.html", form=form, code=422 if form.errors else 200
-    )
+    """Open a ticket, or request a service item through a business technical one.
+
+    ``?server=`` and ``?item_id=`` preselect a server and an item (links from
+    the product page).
+    """
+    if request.method == "GET":
+        form = _ticket_form(request.args)
+        return _render_new_ticket(form)
+
+    form = _ticket_form()
+    if not form.validate_on_submit():
+        return _render_new_ticket(form, code=422)
+    try:
+        ticket = service_requests.submit_ticket(
+            current_user,
+            department_id=form.department.data,
+            server_id=form.server.data,
+            item_id=form.item_id.data,
+            subject=form.subject.data or "",
+            body=form.body.data,
+            intent=form.intent.data,
+            expected_charge_cents=form.expected_charge.data,
+        )
+    except InsufficientBalance as refusal:
+        form.item_id.errors.append(str(refusal.message))
+        return _render_new_ticket(form, code=402, shortfall=refusal.shortfall)
+    except RequestRefused as refusal:
+        getattr(form, refusal.field).errors.append(str(refusal.message))
+        return _render_new_ticket(form, code=refusal.status_code)
+    except DepartmentUnavailable as refusal:
+        form.department.errors.append(str(refusal.message))
+        return _render_new_ticket(form, code=422)
+    except InvalidInput as refusal:
+        form.server.errors.append(str(refusal.message))
+        return _render_new_ticket(form, code=422)
+
+    flash(_("工单已提交，我们会尽快回复。"), "success")
+    return see_other("customer.show_ticket", ticket_id=ticket.id)
+
+
+@bp.get("/tickets/new/service-quote")
+@role_required("customer")
+def quote_service_request():
+    """Return the service picker and quote for the new-ticket form as it stands."""
+    form = _ticket_form(request.args)
+    return _render_new_ticket(form)
 
 
 @bp.get("/tickets/<int:ticket_id>")
@@ -82,12 +143,20 @@ def _render_ticket(
     *,
     code: int = 200,
     updated: bool = False,
+    push_error: tuple | None = None,
 ):
+    """Render the ticket page, or its conversation for htmx.
+
+    :param push_error: (push id, message, shortfall or None) of a refused
+        payment, shown on that push.
+    """
     return render(
         "customer/ticket.html",
         "customer/_ticket_conversation.html",
         ticket=ticket,
         thread=ticket_queries.thread(ticket, include_private=False),
+        pushes=pushes.pushes_by_message(ticket.id),
+        push_error=push_error,
         rating=ticket_ratings.rating_for(ticket),
         reply_form=reply_form or ReplyForm(formdata=None),
         rating_form=rating_form or RatingForm(formdata=None),
@@ -145,3 +214,26 @@ def rate_ticket(ticket_id: int):
             flash(_("感谢您的评价。"), "success")
             return see_other("customer.show_ticket", ticket_id=ticket.id)
     return _render_ticket(ticket, rating_form=form, code=422)
+
+
+@bp.post("/tickets/<int:ticket_id>/pushes/<int:push_id>/payment")
+@role_required("customer")
+def pay_push(ticket_id: int, push_id: int):
+    """Pay a service an agent pushed into the customer's ticket, from the balance."""
+    ticket = ticket_queries.customer_ticket_or_404(ticket_id, current_user)
+    if not PayPushForm().validate_on_submit():
+        return _render_ticket(ticket, code=422)
+
+    try:
+        pushes.pay(current_user, ticket, push_id)
+    except InsufficientBalance as refusal:
+        error = (push_id, refusal.message, refusal.shortfall)
+        return _render_ticket(ticket, code=402, push_error=error)
+    except PushNotPayable as refusal:
+        error = (push_id, refusal.message, None)
+        return _render_ticket(ticket, code=409, push_error=error)
+
+    flash(_("支付成功，客服将尽快为您处理。"), "success")
+    if is_htmx():
+        return _render_ticket(ticket, updated=True)
+    return see_other("customer.show_ticket", ticket_id=ticket.id)

@@ -23,6 +23,7 @@ from vas.models import Server
 from vas.models import User
 from vas.money import to_cents
 from vas.services import accounts
+from vas.services import demo_requests
 from vas.services import demo_subscriptions
 from vas.services import demo_tickets
 from vas.services import demo_vas
@@ -96,6 +97,7 @@ def load(*, force: bool = False, today: date | None = None) -> None:
     demo_tickets.load(users)
     demo_vas.load(users["admin@demo.test"])
     demo_subscriptions.load(today)
+    demo_requests.load(users)
     db.session.flush()
     logger.info("demo data loaded")
 

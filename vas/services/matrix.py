@@ -98,6 +98,37 @@ def load_matrix() -> Matrix:
     return Matrix(levels=active_levels, groups=groups)
 
 
+def items_at_level(
+    level_id: int,
+) -> list[tuple[ServiceCategory, list[tuple[ServiceItem, int]]]]:
+    """Return the active items by category with their price at one level.
+
+    What a customer can request and an agent can push (1 query).
+    """
+    rows = db.session.execute(
+        select(ServiceItem, ServiceCategory, ItemPrice.price_cents)
+        .join(ServiceCategory, ServiceCategory.id == ServiceItem.category_id)
+        .join(ItemPrice, ItemPrice.item_id == ServiceItem.id)
+        .where(
+            ItemPrice.level_id == level_id,
+            ServiceItem.is_active,
+            ServiceCategory.is_active,
+        )
+        .order_by(
+            ServiceCategory.sort_order,
+            ServiceCategory.id,
+            ServiceItem.sort_order,
+            ServiceItem.id,
+        )
+    ).all()
+    groups: list[tuple[ServiceCategory, list[tuple[ServiceItem, int]]]] = []
+    for item, category, price in rows:
+        if not groups or groups[-1][0].id != category.id:
+            groups.append((category, []))
+        groups[-1][1].append((item, price))
+    return groups
+
+
 def get_cell(item_id: int, level_id: int) -> ItemPrice:
     """Return one cell of the matrix, or raise NotFound."""
     cell = db.session.scalars(

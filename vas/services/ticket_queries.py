@@ -22,6 +22,8 @@ from vas.extensions import db
 from vas.models import TICKET_STATUSES
 from vas.models import Department
 from vas.models import Server
+from vas.models import ServiceLevel
+from vas.models import Subscription
 from vas.models import Ticket
 from vas.models import TicketMessage
 from vas.models import User
@@ -158,6 +160,23 @@ def queue_counts(user: User, filters: QueueFilter) -> dict[str, int]:
     counts = dict.fromkeys(TICKET_STATUSES, 0)
     counts.update({status: count for status, count in rows})
     return counts
+
+
+def levels_by_server(ticket_rows: list[Ticket]) -> dict[int, ServiceLevel]:
+    """Return the level of each listed business technical ticket's server that
+    has a subscription, keyed by server id (1 query): the queue's VAS marks.
+    """
+    server_ids = {
+        t.server_id
+        for t in ticket_rows
+        if t.server_id and t.department.is_business_technical
+    }
+    rows = db.session.execute(
+        select(Subscription.server_id, ServiceLevel)
+        .join(ServiceLevel, ServiceLevel.id == Subscription.level_id)
+        .where(Subscription.server_id.in_(server_ids))
+    )
+    return {server_id: level for server_id, level in rows}
 
 
 def assignable_staff(ticket: Ticket) -> list[User]:

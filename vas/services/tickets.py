@@ -12,6 +12,7 @@ from datetime import timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 
 from vas.extensions import db
 from vas.models import Department
@@ -197,16 +198,21 @@ def works_department(user: User, department_id: int) -> bool:
     )
 
 
-def open_ticket(
+def create_ticket(
     customer: User,
     *,
     department_id: int | None,
     server_id: int | None,
     subject: str,
     body: str,
+    key: str | None = None,
     now: datetime | None = None,
 ) -> Ticket:
-    """Open a ticket for a customer with its first message.
+    """Insert a customer's ticket with its first message, and flush.
+
+    A second ticket under the same ``key`` fails the flush with an
+    IntegrityError; :func:`open_ticket` turns that into a replay, and the
+    service-request flow does so inside its own savepoint.
 
     :raises ServerRequired: a business technical ticket names no server.
     """
@@ -230,6 +236,7 @@ def open_ticket(
         created_at=now,
         last_message_at=now,
         waiting_since=now,
+        idempotency_key=key,
     )
     db.session.add(ticket)
     _message(ticket, body.strip(), author=customer, kind="customer", now=now)
@@ -237,6 +244,74 @@ def open_ticket(
 
     logger.info("customer %s opened ticket %s", customer.id, ticket.id)
     return ticket
+
+
+def open_ticket(
+    customer: User,
+    *,
+    department_id: int | None,
+    server_id: int | None,
+    subject: str,
+    body: str,
+    key: str | None = None,
+    now: datetime | None = None,
+) -> Ticket:
+    """Open a ticket for a customer, once per ``key`` (a form submission).
+
+    Submitting the same form again returns the ticket it opened first.
+    """
+    if key:
+        existing = ticket_by_key(key, customer)
+        if existing is not None:
+            return existing
+    try:
+        with db.session.begin_nested():
+            return create_ticket(
+                customer,
+                department_id=department_id,
+                server_id=server_id,
+                subject=subject,
+                body=body,
+                key=key,
+                now=now,
+            )
+    except IntegrityError:
+        existing = ticket_by_key(key, customer) if key else None
+        if existing is None:
+            raise
+        return existing
+
+
+def ticket_by_key(key: str, customer: User) -> Ticket | None:
+    """Return the ticket a form submission opened, if it did."""
+    ticket = db.session.scalars(
+        select(Ticket).where(Ticket.idempotency_key == key)
+    ).one_or_none()
+    if ticket is not None and ticket.customer_id != customer.id:
+        # A key is built from the customer's own id, so this is tampering.
+        logger.warning("ticket key %s reused by customer %s", key, customer.id)
+        raise InvalidInput()
+    return ticket
+
+
+def post_system_message(
+    ticket: Ticket,
+    body: str,
+    *,
+    event: str | None = None,
+    now: datetime | None = None,
+) -> TicketMessage:
+    """Add a system message that customer and staff both see.
+
+    :param event: moves the ticket through the table too, e.g.
+        ``"customer_reply"`` when the customer acted (paid a push).
+    """
+    now = now or utcnow()
+    if event is not None:
+        _apply(ticket, event, now)
+    message = _message(ticket, body, author=None, kind="system", now=now)
+    db.session.flush()
+    return message
 
 
 def post_customer_reply(
