@@ -6,6 +6,7 @@ nothing behind, one charge per form submission, and the concurrency
 figures of GUARANTEES.md (37 of 200 paid requests, 3 free uses of 100).
 """
 
+import re
 import uuid
 
 import pytest
@@ -678,3 +679,13 @@ def test_requests_through_http_keep_csrf_and_ownership(app, vas_desk, make_custo
 
     assert response.status_code == 422
     assert snapshot(app) == before
+
+
+def test_product_page_links_to_a_preselected_request_form(customer_a, vas_desk):
+    page = customer_a.get(f"/servers/{vas_desk.server}").get_data(as_text=True)
+
+    link = re.search(r'id="request-service" href="([^"]+)"', page)
+    assert link, "no request link on the product page"
+    form = customer_a.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert "service-picker" in form
+    assert f'<option selected value="{vas_desk.server}">' in form

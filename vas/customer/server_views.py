@@ -21,6 +21,7 @@ from vas.models import ServiceLevel
 from vas.money import format_money
 from vas.services import matrix
 from vas.services import renewals
+from vas.services import service_requests
 from vas.services import subscriptions
 from vas.services.errors import InsufficientBalance
 from vas.services.errors import VasError
@@ -54,6 +55,11 @@ def _render_server(
         free_uses=subscriptions.free_uses_left(subscription.id) if subscription else 0,
         status_labels=subscriptions.STATUS_LABELS,
         matrix=matrix.load_matrix() if subscription else None,
+        request_department=(
+            service_requests.business_department()
+            if subscription and subscription.is_live
+            else None
+        ),
         renewal=renewal,
         renew_form=RenewForm(formdata=None),
         change=change,
