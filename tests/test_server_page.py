@@ -456,3 +456,43 @@ def test_today_is_inside_the_period(shop, app):
     """Guard for the previews above: the period has days left to charge."""
     state = _state(app, shop)
     assert state["expires"] > date.today()
+
+
+# --- automatic renewal ---------------------------------------------------
+
+
+def _auto_renew(app, server_id) -> bool:
+    with app.app_context():
+        return db.session.get(Server, server_id).auto_renew
+
+
+def test_customer_switches_auto_renewal_on_and_the_sync_job_renews(app, customer, shop):
+    page = customer.get(f"/servers/{shop.server}").get_data(as_text=True)
+    assert 'name="auto_renew" value="1"' in page
+
+    response = customer.post(f"/servers/{shop.server}/auto-renew", {"auto_renew": "1"})
+
+    assert response.status_code == 303
+    assert _auto_renew(app, shop.server) is True
+    with app.app_context():
+        due = db.session.get(Server, shop.server).due_date
+    result = app.test_cli_runner().invoke(args=["vas", "sync", "--today", str(due)])
+    assert "Renewed 1 server(s)" in result.output, result.output
+    with app.app_context():
+        server = db.session.get(Server, shop.server)
+        subscription = db.session.get(Subscription, shop.subscription)
+        assert server.due_date > due and subscription.expires_on == server.due_date
+
+    customer.post(f"/servers/{shop.server}/auto-renew", {"auto_renew": "0"})
+    assert _auto_renew(app, shop.server) is False
+
+
+def test_another_customer_cannot_switch_auto_renewal(app, make_client, shop):
+    other = make_client()
+    other.login(shop.other.email)
+    before = snapshot(app)
+
+    response = other.post(f"/servers/{shop.server}/auto-renew", {"auto_renew": "1"})
+
+    assert response.status_code == 404
+    assert snapshot(app) == before

@@ -65,5 +65,10 @@ class LevelChangeForm(FlaskForm):
     intent = IntentField()
 
 
+class AutoRenewForm(FlaskForm):
+    # "1" switches automatic renewal on, anything else off.
+    auto_renew = HiddenField()
+
+
 class RenewForm(FlaskForm):
     expected_total = HiddenField(filters=[_cents])

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from vas.customer import bp
+from vas.customer.order_forms import AutoRenewForm
 from vas.customer.order_forms import LevelChangeForm
 from vas.customer.order_forms import RenewForm
 from vas.extensions import db
@@ -161,6 +162,26 @@ def _level_change_message(change, server: Server) -> str:
             level=change.level.name,
         )
     return _("已取消预约降级，保持 %(level)s。", level=change.level.name)
+
+
+@bp.post("/servers/<int:server_id>/auto-renew")
+@role_required("customer")
+def set_auto_renew(server_id: int):
+    """Switch automatic renewal (by the sync job, from the balance) on or off."""
+    server = renewals.own_server(current_user, server_id)
+    form = AutoRenewForm()
+    if not form.validate_on_submit():
+        return _render_server(server, code=422, renew_error=_("请刷新页面后重试。"))
+
+    try:
+        renewals.set_auto_renew(current_user, server.id, form.auto_renew.data == "1")
+    except VasError as refusal:
+        return _refused(server, refusal, renew_error=refusal.message)
+
+    flash(
+        _("已开启自动续费。") if server.auto_renew else _("已关闭自动续费。"), "success"
+    )
+    return see_other("customer.show_server", server_id=server.id)
 
 
 @bp.post("/servers/<int:server_id>/renew")

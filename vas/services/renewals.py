@@ -227,6 +227,24 @@ def renew(
     return order
 
 
+def set_auto_renew(customer: User, server_id: int, on: bool) -> Server:
+    """Switch the sync job's automatic renewal of a customer's server on or off.
+
+    :raises RenewalRefused: for a terminated server.
+    """
+    server = own_server(customer, server_id)
+    if server.status == "terminated":
+        raise RenewalRefused(_l("已终止的服务器不能续费。"))
+
+    server.auto_renew = on
+    db.session.flush()
+
+    logger.info(
+        "customer %s set auto-renew of server %s to %s", customer.id, server.id, on
+    )
+    return server
+
+
 def due_for_auto_renewal(today: date) -> list[tuple[int, date]]:
     """Return (id, due date) of auto-renewing servers due today or earlier."""
     return list(

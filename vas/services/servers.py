@@ -74,9 +74,17 @@ def count_servers(customer_id: int) -> dict[str, int]:
 
 
 def update_server(
-    server: Server, *, due_date: date, status: str, actor: User
+    server: Server,
+    *,
+    due_date: date,
+    status: str,
+    actor: User,
+    today: date | None = None,
 ) -> Server:
-    """Change a server's due date and status as an admin."""
+    """Change a server's due date and status as an admin.
+
+    :param today: the provider's day the edit is judged on (default: now).
+    """
     if status not in SERVER_STATUSES:
         raise InvalidInput(_l("状态无效。"))
     if server.status == "terminated" and status != "terminated":
@@ -89,7 +97,7 @@ def update_server(
     server.status = status
     db.session.flush()
     # The subscription carries the edit over at once (rule 3, S1).
-    subscriptions.follow_server(server, actor=actor)
+    subscriptions.follow_server(server, actor=actor, today=today)
 
     logger.info(
         "admin %s changed server %s from %s to %s",
