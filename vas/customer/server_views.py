@@ -20,6 +20,7 @@ from vas.extensions import db
 from vas.models import Server
 from vas.models import ServiceLevel
 from vas.money import format_money
+from vas.services import clock
 from vas.services import matrix
 from vas.services import renewals
 from vas.services import service_requests
@@ -58,7 +59,7 @@ def _render_server(
         matrix=matrix.load_matrix() if subscription else None,
         request_department=(
             service_requests.business_department()
-            if subscription and subscription.is_live
+            if subscription and subscription.is_live_on(clock.today())
             else None
         ),
         renewal=renewal,

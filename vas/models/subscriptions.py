@@ -83,10 +83,10 @@ class Subscription(db.Model):
     def __repr__(self) -> str:
         return f"<Subscription {self.id} server {self.server_id} {self.status}>"
 
-    @property
-    def is_live(self) -> bool:
-        """Whether services can be requested on it (正常)."""
-        return self.status == "active"
+    def is_live_on(self, today: date) -> bool:
+        """Whether services can be requested on it that day (正常, not past
+        its expiry even if the sync job has not marked it yet)."""
+        return self.status == "active" and self.expires_on >= today
 
 
 class FreeUseGrant(db.Model):

@@ -10,6 +10,7 @@ once, only by the ticket's owner, at the price fixed when it was pushed (T2).
 
 import logging
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -34,6 +35,7 @@ from vas.money import format_money
 from vas.money import from_cents
 from vas.money import parse_amount
 from vas.money import to_cents
+from vas.services import clock
 from vas.services import ledger
 from vas.services import mail
 from vas.services import matrix
@@ -98,16 +100,16 @@ def may_push(agent: User, ticket: Ticket) -> bool:
     )
 
 
-def can_push(agent: User, ticket: Ticket) -> bool:
+def can_push(agent: User, ticket: Ticket, *, today: date | None = None) -> bool:
     """Tell whether this staff member may push into this ticket now."""
-    return may_push(agent, ticket) and _live_subscription(ticket) is not None
+    return may_push(agent, ticket) and _live_subscription(ticket, today) is not None
 
 
-def _live_subscription(ticket: Ticket) -> Subscription | None:
+def _live_subscription(ticket: Ticket, today: date | None) -> Subscription | None:
     if ticket.server_id is None:
         return None
     subscription = subscriptions.for_server(ticket.server_id)
-    if subscription is None or subscription.status != "active":
+    if subscription is None or not subscription.is_live_on(today or clock.today()):
         return None
     return subscription
 
@@ -120,7 +122,7 @@ def panel(
     :param subscription: the subscription of the ticket's server, already
         loaded by the page.
     """
-    if subscription is None or subscription.status != "active":
+    if subscription is None or not subscription.is_live_on(clock.today()):
         return None
     if not may_push(agent, ticket):
         return None
@@ -158,7 +160,7 @@ def list_total(agent: User, ticket: Ticket, item_ids: list[int]) -> int:
     """
     if not can_push(agent, ticket):
         raise PushNotAllowed()
-    subscription = _live_subscription(ticket)
+    subscription = _live_subscription(ticket, None)
     offered = {
         item.id: price
         for _category, rows in matrix.items_at_level(subscription.level_id)
@@ -204,6 +206,7 @@ def push(
     item_ids: list[int],
     pay_price: Decimal | None,
     body: str,
+    today: date | None = None,
 ) -> ServicePush:
     """Send a reply with a push of items at a fixed pay price.
 
@@ -212,13 +215,13 @@ def push(
     :raises PushNotAllowed: without the permission (a forged push).
     :raises PushRefused: no items, a retired item, or a pay price of 0.
     """
-    if not can_push(agent, ticket):
+    if not can_push(agent, ticket, today=today):
         logger.warning("staff %s tried to push into ticket %s", agent.id, ticket.id)
         raise PushNotAllowed()
     item_ids = sorted(set(item_ids))
     if not item_ids:
         raise PushRefused("item_ids", _l("请至少选择一个服务项目。"))
-    subscription = _live_subscription(ticket)
+    subscription = _live_subscription(ticket, today)
     prices = list_prices(subscription, item_ids)
     total = sum(prices.values())
     pay_cents = total if pay_price is None else to_cents(pay_price)

@@ -13,6 +13,7 @@ refused rather than charged differently.
 
 import logging
 from dataclasses import dataclass
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -33,6 +34,7 @@ from vas.models import Subscription
 from vas.models import Ticket
 from vas.models import User
 from vas.money import format_money
+from vas.services import clock
 from vas.services import departments
 from vas.services import ledger
 from vas.services import mail
@@ -111,7 +113,9 @@ class Picker:
     quote: RequestQuote | None
 
 
-def live_subscription(customer: User, server_id: int | None) -> Subscription:
+def live_subscription(
+    customer: User, server_id: int | None, *, today: date | None = None
+) -> Subscription:
     """Return the customer's live subscription on a server, or refuse.
 
     :raises RequestRefused: VAS is off, the server is not the customer's or
@@ -126,7 +130,7 @@ def live_subscription(customer: User, server_id: int | None) -> Subscription:
     ).one_or_none()
     if subscription is None or subscription.customer_id != customer.id:
         raise RequestRefused("server", _l("请选择您自己的、已开通增值服务的产品。"))
-    if subscription.status != "active":
+    if not subscription.is_live_on(today or clock.today()):
         raise RequestRefused("server", _l("该产品的增值服务已到期或已停用，请先续费。"))
     return subscription
 
@@ -151,14 +155,18 @@ def level_price(item_id: int, level_id: int) -> int:
 
 
 def quote(
-    customer: User, *, server_id: int | None, item_id: int | None
+    customer: User,
+    *,
+    server_id: int | None,
+    item_id: int | None,
+    today: date | None = None,
 ) -> RequestQuote:
     """Work out the price and the covering source of a request, changing nothing.
 
     Everything is read now from the database (M5): the level's price cell,
     the free uses left and the balance.
     """
-    subscription = live_subscription(customer, server_id)
+    subscription = live_subscription(customer, server_id, today=today)
     item = _active_item(item_id)
     price = level_price(item.id, subscription.level_id)
     return _covered(
@@ -222,7 +230,11 @@ def ticket_choices(customer: User) -> TicketChoices:
     rows = db.session.execute(
         select(Subscription.server_id, ServiceLevel.name)
         .join(ServiceLevel, ServiceLevel.id == Subscription.level_id)
-        .where(Subscription.customer_id == customer.id, Subscription.status == "active")
+        .where(
+            Subscription.customer_id == customer.id,
+            Subscription.status == "active",
+            Subscription.expires_on >= clock.today(),
+        )
     )
     return TicketChoices(
         departments=departments.list_departments(),
@@ -287,6 +299,7 @@ def submit(
     body: str,
     intent: str,
     expected_charge_cents: int | None,
+    today: date | None = None,
 ) -> Ticket:
     """Open the business technical ticket of a request and cover its price.
 
@@ -308,7 +321,7 @@ def submit(
         raise RequestRefused("department", _l("业务技术工单暂不可用。"))
     if department_id != department.id:
         raise RequestRefused("department", _l("增值服务请通过业务技术工单申请。"))
-    priced = quote(customer, server_id=server_id, item_id=item_id)
+    priced = quote(customer, server_id=server_id, item_id=item_id, today=today)
     if expected_charge_cents is None:
         raise ChargeChanged(_l("请确认费用后再提交。"))
     if expected_charge_cents != priced.charge_cents:

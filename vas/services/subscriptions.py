@@ -275,7 +275,7 @@ def quote_change(
         is not on sale, or it is the level already held.
     """
     today = today or clock.today()
-    if subscription.status != "active":
+    if not subscription.is_live_on(today):
         raise LevelChangeRefused(_l("服务已到期或已停用，请先续费或联系客服。"))
     if not level.is_active:
         raise LevelChangeRefused(_l("该服务等级已停用，不能选择。"))

@@ -54,7 +54,11 @@ def apply_auto_renewals(today: date, report: SyncReport) -> None:
 
 
 def expire_overdue(today: date, report: SyncReport) -> None:
-    """Suspend active servers past their due date; their subscriptions expire."""
+    """Suspend active servers past their due date; their subscriptions expire.
+
+    A subscription whose server an admin had suspended expires too once the
+    due date has passed.
+    """
     expired = list(
         db.session.scalars(
             update(Server)
@@ -64,11 +68,18 @@ def expire_overdue(today: date, report: SyncReport) -> None:
             .execution_options(synchronize_session=False)
         )
     )
-    for server_id in expired:
+    lapsed = db.session.scalars(
+        select(Subscription.server_id).where(
+            Subscription.status.in_(("active", "suspended")),
+            Subscription.expires_on < today,
+        )
+    ).all()
+    for server_id in sorted(set(expired) | set(lapsed)):
         server = db.session.get(Server, server_id)
         db.session.refresh(server)
         subscriptions.follow_server(server, today=today)
-        logger.info("server %s expired on %s", server_id, server.due_date)
+        if server_id in expired:
+            logger.info("server %s expired on %s", server_id, server.due_date)
     report.expired.extend(expired)
 
 
