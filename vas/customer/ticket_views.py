@@ -17,6 +17,7 @@ from vas.customer.ticket_forms import ReplyForm
 from vas.customer.ticket_forms import TicketForm
 from vas.models import Ticket
 from vas.services import pushes
+from vas.services import service_records
 from vas.services import service_requests
 from vas.services import ticket_queries
 from vas.services import ticket_ratings
@@ -157,6 +158,7 @@ def _render_ticket(
         thread=ticket_queries.thread(ticket, include_private=False),
         pushes=pushes.pushes_by_message(ticket.id),
         push_error=push_error,
+        vas=service_records.ticket_subscription(ticket, with_records=False),
         rating=ticket_ratings.rating_for(ticket),
         reply_form=reply_form or ReplyForm(formdata=None),
         rating_form=rating_form or RatingForm(formdata=None),

@@ -49,8 +49,14 @@ class TicketSubscription:
     records: list[ServiceRecord]
 
 
-def ticket_subscription(ticket: Ticket) -> TicketSubscription | None:
-    """Return the subscription of the ticket's server with its latest records."""
+def ticket_subscription(
+    ticket: Ticket, *, with_records: bool = True
+) -> TicketSubscription | None:
+    """Return the subscription of the ticket's server with its latest records.
+
+    :param with_records: False leaves the records out (the customer's page
+        shows the level and free uses only).
+    """
     if ticket.server_id is None:
         return None
     subscription = db.session.scalars(
@@ -60,13 +66,15 @@ def ticket_subscription(ticket: Ticket) -> TicketSubscription | None:
     ).one_or_none()
     if subscription is None:
         return None
-    records = db.session.scalars(
-        select(ServiceRecord)
-        .options(joinedload(ServiceRecord.item), joinedload(ServiceRecord.level))
-        .where(ServiceRecord.subscription_id == subscription.id)
-        .order_by(ServiceRecord.id.desc())
-        .limit(PANEL_RECORDS)
-    )
+    records = []
+    if with_records:
+        records = db.session.scalars(
+            select(ServiceRecord)
+            .options(joinedload(ServiceRecord.item), joinedload(ServiceRecord.level))
+            .where(ServiceRecord.subscription_id == subscription.id)
+            .order_by(ServiceRecord.id.desc())
+            .limit(PANEL_RECORDS)
+        ).all()
     return TicketSubscription(
         subscription=subscription,
         free_uses_left=subscriptions.free_uses_left(subscription.id),
