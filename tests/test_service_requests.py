@@ -689,3 +689,19 @@ def test_product_page_links_to_a_preselected_request_form(customer_a, vas_desk):
     form = customer_a.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
     assert "service-picker" in form
     assert f'<option selected value="{vas_desk.server}">' in form
+
+
+def test_a_long_item_name_and_hostname_still_make_a_subject(
+    app, customer_a, vas_desk
+):
+    with app.app_context():
+        db.session.get(ServiceItem, vas_desk.paid_item).name = "项" * 120
+        db.session.get(Server, vas_desk.server).hostname = "h" * 120
+        db.session.commit()
+
+    response = _submit(customer_a, app, vas_desk, vas_desk.paid_item)
+
+    assert response.status_code == 303
+    with app.app_context():
+        ticket = db.session.get(Ticket, int(response.location.rsplit("/", 1)[1]))
+        assert len(ticket.subject) == 200 and ticket.subject.startswith("项" * 120)

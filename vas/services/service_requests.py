@@ -63,6 +63,10 @@ REQUEST_MESSAGES = {
 }
 
 
+# Ticket subjects hold at most this many characters.
+SUBJECT_LENGTH = 200
+
+
 class RequestRefused(InvalidInput):
     """A refused request; ``field`` names the form field it belongs beside."""
 
@@ -357,7 +361,9 @@ def _open(
         customer,
         department_id=department.id,
         server_id=subscription.server_id,
-        subject=subject.strip() or f"{item.name}（{subscription.server.hostname}）",
+        subject=(subject.strip() or f"{item.name}（{subscription.server.hostname}）")[
+            :SUBJECT_LENGTH
+        ],
         body=body,
         key=key,
     )
