@@ -145,7 +145,7 @@ def test_list_shows_every_column_newest_first(
         customer_id=bob.id, level_id=vas.base, product_id=vas.metal
     )
     _add_record(app, first["subscription"], item_id=vas.items[0])
-    _add_record(app, first["subscription"], item_id=vas.items[1], source="push")
+    _add_record(app, first["subscription"], item_id=vas.items[1], source="free_level")
 
     response = admin_client.get(LIST)
 
@@ -715,7 +715,9 @@ def _grow(app, vas, make_customer, make_subscription, n):
             level_id=(vas.base, vas.silver, vas.gold)[i % 3],
             product_id=(vas.cloud, vas.metal)[i % 2],
         )
-        _add_record(app, made["subscription"], item_id=vas.items[0], source="push")
+        _add_record(
+            app, made["subscription"], item_id=vas.items[0], source="free_level"
+        )
 
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["page", "fragment"])
