@@ -145,5 +145,7 @@ def _drop_append_only_triggers():
 
 def downgrade():
     _drop_append_only_triggers()
+    # drop: the ledger and top-ups exist only from this revision on; their
+    # rows go, so back the database up first (README, Backup and restore).
     op.drop_table("payments")
     op.drop_table("ledger_entries")
