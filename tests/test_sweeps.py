@@ -1,0 +1,340 @@
+"""Sweeps over ``app.url_map``: access, CSRF, headers, redirects, extra fields.
+
+Every route must have a row in ``tests/routes.py``; a route without one, or
+a row without a route, fails ``test_every_route_is_in_the_table``. Each row
+then runs for six roles, as a page and as an htmx fragment, against one
+shared world per backend (``tests/world.py``): the expected status, the
+security headers on every answer, and no change to any row of any table
+where the request was refused (A1, A2).
+"""
+
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import BACKENDS
+from tests.conftest import Client
+from tests.conftest import base_config
+from tests.conftest import migrate_to_head
+from tests.hostile import HOSTILE_NEXT
+from tests.routes import FORMS
+from tests.routes import ROLES
+from tests.routes import ROUTES
+from tests.routes import expected
+from tests.world import MODES
+from tests.world import build
+from tests.world import table_state
+from vas import create_app
+from vas.extensions import db
+from vas.models import ItemPrice
+
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+# Routes called by other servers rather than browsers, and what guards them.
+CSRF_EXEMPT = {"payments.receive_notification": "the gateway's HMAC signature"}
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def sweep_app(request, tmp_path_factory):
+    """An app on a database of its own, shared by every test of this module."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sweeps') / 'sweeps.db'}"
+        server = None
+    else:
+        server = request.getfixturevalue("pg_server")
+        url = server.create()
+    migrate_to_head(url)
+    app = create_app(base_config(url))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    if server is not None:
+        server.drop(url)
+
+
+@pytest.fixture(scope="module")
+def world(sweep_app):
+    return build(sweep_app)
+
+
+@pytest.fixture(scope="module")
+def clients(sweep_app, world):
+    """One signed-in session per role, kept across the rows."""
+    made = {}
+    for who in ROLES:
+        client = Client(sweep_app)
+        if who != "anonymous":
+            client.login(world.email(who))
+        made[who] = client
+    return made
+
+
+def _client(sweep_app, world, clients, route, who) -> Client:
+    if not route.fresh:
+        return clients[who]
+    client = Client(sweep_app)
+    if who != "anonymous":
+        client.login(world.email(who))
+    return client
+
+
+def _form(app, world, route, who, mode) -> dict:
+    if route.form == "price":
+        with app.app_context():
+            cell = db.session.scalars(
+                sa.select(ItemPrice).filter_by(
+                    item_id=world.ids["item"], level_id=world.ids["level"]
+                )
+            ).one()
+            return {"price": "77.00", "version": str(cell.version)}
+    return FORMS[route.form](world, who, mode)
+
+
+def send(client: Client, method: str, url: str, data=None, *, htmx: bool):
+    """Send one request as this session's browser would, token included."""
+    client.htmx = htmx
+    try:
+        if method == "GET":
+            response = client.get(url)
+        else:
+            response = client.post(url, data or {})
+    finally:
+        client.htmx = False
+    response.get_data()  # a streamed answer runs to its end here
+    response.close()
+    return response
+
+
+# -------------------------------------------------------------- the table
+
+
+def test_every_route_is_in_the_table(sweep_app):
+    registered = {
+        (rule.endpoint, method)
+        for rule in sweep_app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    rows = [(route.endpoint, route.method) for route in ROUTES]
+
+    assert sorted(registered - set(rows)) == [], "routes without a row"
+    assert sorted(set(rows) - registered) == [], "rows without a route"
+    assert len(rows) == len(set(rows)), "a route has two rows"
+
+
+def test_every_row_names_every_role_in_both_modes():
+    for route in ROUTES:
+        for mode in MODES:
+            assert set(expected(route, mode)) == set(ROLES), route.id
+        if route.method == "POST":
+            assert route.form in FORMS, route.id
+
+
+# -------------------------------------------------------------- headers
+
+
+def assert_secure_headers(response, context) -> None:
+    """CSP without unsafe scripts, nosniff and no framing on every answer."""
+    headers = response.headers
+    assert headers.get("X-Content-Type-Options") == "nosniff", context
+    if response.mimetype != "text/html":
+        return
+    policy = headers.get("Content-Security-Policy", "")
+    directives = dict(
+        (part.split(" ", 1) + [""])[:2] for part in policy.split("; ") if part
+    )
+    script_src = directives.get("script-src", directives.get("default-src", ""))
+    assert script_src and "'self'" in script_src, (context, policy)
+    assert "'unsafe-inline'" not in script_src, (context, policy)
+    assert "'unsafe-eval'" not in script_src, (context, policy)
+    assert directives.get("object-src") == "'none'", (context, policy)
+    framing = directives.get("frame-ancestors") == "'none'"
+    assert framing and headers.get("X-Frame-Options") == "DENY", context
+
+
+# -------------------------------------------------------------- access
+
+
+def _refused(status: int) -> bool:
+    return status == 302 or status >= 400
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=[route.id for route in ROUTES])
+def test_access(sweep_app, world, clients, route):
+    """Each role, as page and fragment: the status the table says; refusals
+    change nothing, and no GET changes anything."""
+    plan = [(who, mode, expected(route, mode)[who]) for mode in MODES for who in ROLES]
+    refused = [step for step in plan if _refused(step[2])]
+    allowed = [step for step in plan if not _refused(step[2])]
+    before = table_state(sweep_app)
+
+    for group in (refused, allowed):
+        for who, mode, status in group:
+            client = _client(sweep_app, world, clients, route, who)
+            url = route.url.format(**world.values(who, mode))
+            data = (
+                None
+                if route.method == "GET"
+                else _form(sweep_app, world, route, who, mode)
+            )
+            response = send(client, route.method, url, data, htmx=mode == "fragment")
+            context = (route.id, who, mode)
+
+            assert response.status_code == status, (*context, response.location)
+            assert_secure_headers(response, context)
+            if who == "anonymous" and status == 302 and route.endpoint != "auth.index":
+                target = urlsplit(response.location)
+                back = parse_qs(target.query).get("next", [""])[0]
+                assert target.path == "/login", context
+                assert back.startswith(urlsplit(url).path), (context, back)
+            if mode == "fragment" and route.method == "POST" and status == 200:
+                body = response.get_data(as_text=True)
+                assert "HX-Redirect" in response.headers or "<html" not in body
+        if group is refused or route.method == "GET":
+            assert table_state(sweep_app) == before, (route.id, "changed state")
+
+
+def test_the_sweep_covers_every_route_role_and_mode():
+    covered = {
+        (r.endpoint, r.method, who, m) for r in ROUTES for who in ROLES for m in MODES
+    }
+
+    assert len(covered) == len(ROUTES) * len(ROLES) * len(MODES)
+
+
+# -------------------------------------------------------------- CSRF
+
+
+UNSAFE_ROUTES = [r for r in ROUTES if r.method in UNSAFE]
+
+
+def test_only_documented_routes_are_exempt_from_csrf(sweep_app):
+    from vas.extensions import csrf
+
+    exempt = {
+        endpoint
+        for endpoint, view in sweep_app.view_functions.items()
+        if f"{view.__module__}.{view.__name__}" in csrf._exempt_views
+    }
+
+    assert exempt == set(CSRF_EXEMPT)
+
+
+@pytest.mark.parametrize(
+    "route",
+    [r for r in UNSAFE_ROUTES if r.endpoint not in CSRF_EXEMPT],
+    ids=lambda r: r.id,
+)
+def test_a_bad_csrf_token_is_refused_and_changes_nothing(
+    sweep_app, world, clients, route
+):
+    """Missing, malformed and another session's token; form field and header."""
+    foreign = Client(sweep_app).csrf_token()  # valid, but of another session
+    tokens = {"missing": None, "malformed": "not-a-token", "foreign": foreign}
+    before = table_state(sweep_app)
+
+    for who in ROLES:
+        client = clients[who]
+        client.csrf_token()  # the session has a token of its own
+        for name, token in tokens.items():
+            for carrier in ("form", "header"):
+                data = _form(sweep_app, world, route, who, "page")
+                headers = {}
+                if token is not None and carrier == "form":
+                    data["csrf_token"] = token
+                if carrier == "header":
+                    headers["HX-Request"] = "true"
+                    if token is not None:
+                        headers["X-CSRFToken"] = token
+                url = route.url.format(**world.values(who, "page"))
+                response = client.raw.open(
+                    url, method=route.method, data=data, headers=headers
+                )
+                assert response.status_code == 400, (route.id, who, name, carrier)
+
+    assert table_state(sweep_app) == before
+
+
+# -------------------------------------------------------------- redirects
+
+
+def _stays_on_site(location: str) -> bool:
+    parts = urlsplit(location)
+    return (
+        parts.scheme in ("", "http")
+        and parts.netloc in ("", "localhost")
+        and parts.path.startswith("/")
+        and not parts.path.startswith("//")
+    )
+
+
+@pytest.mark.parametrize("target", HOSTILE_NEXT)
+def test_a_hostile_next_stays_on_site(sweep_app, world, target):
+    """Sign-in and the language switch both refuse an off-site ``next``."""
+    signing_in = Client(sweep_app)
+    page = signing_in.get("/login", query_string={"next": target})
+    signed_in = signing_in.post(
+        "/login",
+        {"email": world.email("login"), "password": "correct-horse-1", "next": target},
+    )
+    switched = Client(sweep_app).post("/language", {"locale": "en", "next": target})
+
+    assert page.status_code == 200
+    assert signed_in.status_code == 303 and signed_in.location == "/dashboard"
+    assert switched.status_code == 303 and switched.location == "/"
+    for response in (signed_in, switched):
+        assert _stays_on_site(response.location), response.location
+
+
+def test_a_safe_next_is_still_followed_by_the_language_switch(sweep_app):
+    switched = Client(sweep_app).post(
+        "/language", {"locale": "en", "next": "/tickets?page=2"}
+    )
+
+    assert switched.location == "/tickets?page=2"
+
+
+# -------------------------------------------------------------- cookies
+
+
+def test_production_cookies_are_httponly_lax_and_secure(monkeypatch, sweep_app, world):
+    monkeypatch.setenv("VAS_ENV", "production")
+    monkeypatch.setenv("VAS_SECRET_KEY", "x" * 64)
+    config = base_config(sweep_app.config["SQLALCHEMY_DATABASE_URI"])
+    del config["SECRET_KEY"]
+    production = create_app({k: v for k, v in config.items() if k != "TESTING"})
+    client = production.test_client()
+    page = client.get("/login", base_url="https://localhost")
+    token = page.get_data(as_text=True).split('name="csrf-token" content="')[1]
+    token = token.split('"')[0]
+
+    response = client.post(
+        "/login",
+        data={
+            "email": world.email("login"),
+            "password": "correct-horse-1",
+            "remember": "y",
+            "csrf_token": token,
+        },
+        base_url="https://localhost",
+        headers={"Referer": "https://localhost/login"},
+    )
+    cookies = response.headers.getlist("Set-Cookie")
+    with production.app_context():
+        db.engine.dispose()
+
+    assert response.status_code == 303, response.get_data(as_text=True)[:300]
+    named = {cookie.split("=", 1)[0]: cookie for cookie in cookies}
+    assert {"vas_session", "remember_token"} <= set(named)
+    for name in ("vas_session", "remember_token"):
+        flags = {part.strip().lower() for part in named[name].split(";")}
+        assert {"httponly", "secure", "samesite=lax"} <= flags, named[name]
+
+
+# -------------------------------------------------------------- extra fields
+
+
+def _scalar(app, statement):
+    with app.app_context():
+        return db.session.execute(statement).one()
