@@ -29,6 +29,7 @@ from tests.world import table_state
 from vas import create_app
 from vas.extensions import db
 from vas.models import ItemPrice
+from vas.web import new_intent
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 # Routes called by other servers rather than browsers, and what guards them.
@@ -338,3 +339,284 @@ def test_production_cookies_are_httponly_lax_and_secure(monkeypatch, sweep_app, 
 def _scalar(app, statement):
     with app.app_context():
         return db.session.execute(statement).one()
+
+
+# -------------------------------------------------------------- extra fields
+
+# Fields no form of ours has, named as an attacker would guess them.
+EXTRA = {
+    "balance": "99999.00",
+    "balance_cents": "9999900",
+    "role": "admin",
+    "is_admin": "y",
+    "can_push_services": "y",
+    "price": "0.01",
+    "price_cents": "1",
+    "amount_cents": "1",
+    "total_cents": "1",
+    "discount_percent": "100",
+    "status": "paid",
+    "is_private": "y",
+    "owner_id": "1",
+    "customer_id": "1",
+    "author_id": "1",
+    "actor_id": "1",
+    "id": "1",
+    "is_default": "y",
+}
+
+
+def _row(app, model, ident):
+    with app.app_context():
+        row = db.session.get(model, ident)
+        return {c.key: getattr(row, c.key) for c in sa.inspect(model).columns}
+
+
+def _newest(app, model, **where):
+    with app.app_context():
+        query = sa.select(model).filter_by(**where).order_by(model.id.desc())
+        row = db.session.scalars(query).first()
+        return {c.key: getattr(row, c.key) for c in sa.inspect(model).columns}
+
+
+def _balance(app, who_id) -> int:
+    from vas.models import User
+
+    return _row(app, User, who_id)["balance_cents"]
+
+
+def _extra(world, **overrides):
+    """The extra fields, pointing every owner field at customer B."""
+    extra = dict(EXTRA)
+    for name in ("owner_id", "customer_id", "author_id", "actor_id"):
+        extra[name] = str(world.people["customer_b"].id)
+    return {**extra, **overrides}
+
+
+def test_extra_fields_do_not_make_a_registration_more_than_a_customer(sweep_app, world):
+    from vas.models import LedgerEntry
+    from vas.models import User
+
+    response = Client(sweep_app).post(
+        "/register",
+        {
+            **_extra(world),
+            "name": "Mallory",
+            "email": "mallory@example.com",
+            "password": "long-enough-1",
+            "confirm": "long-enough-1",
+        },
+    )
+    user = _newest(sweep_app, User, email="mallory@example.com")
+
+    assert response.status_code == 303
+    assert (user["role"], user["balance_cents"], user["can_push_services"]) == (
+        "customer",
+        0,
+        False,
+    )
+    assert user["id"] != 1
+    with sweep_app.app_context():
+        entries = db.session.scalar(
+            sa.select(sa.func.count(LedgerEntry.id)).filter_by(customer_id=user["id"])
+        )
+    assert entries == 0
+
+
+def test_extra_fields_do_not_change_who_signs_in(sweep_app, world):
+    from vas.models import User
+
+    login = world.people["login"]
+    client = Client(sweep_app)
+    response = client.post(
+        "/login",
+        {**_extra(world), "email": login.email, "password": "correct-horse-1"},
+    )
+
+    assert response.location == "/dashboard"
+    assert _row(sweep_app, User, login.id)["role"] == "customer"
+    assert client.get("/admin/").status_code == 403
+
+
+def test_extra_fields_do_not_price_or_own_a_checkout(sweep_app, world, clients):
+    from vas.models import Order
+    from vas.models import Product
+    from vas.services import checkout
+
+    a, b = world.people["customer_a"], world.people["customer_b"]
+    with sweep_app.app_context():
+        priced = checkout.quote(
+            db.session.get(Product, world.ids["product"]),
+            months=1,
+            level_id=world.ids["level"],
+        )
+    balances = _balance(sweep_app, a.id), _balance(sweep_app, b.id)
+
+    response = clients["customer_a"].post(
+        f"/orders/new/{world.ids['product']}",
+        {
+            **_extra(world),
+            "months": "1",
+            "level_id": str(world.ids["level"]),
+            "promo_code": "",
+            "intent": new_intent(),
+            "action": "pay",
+        },
+    )
+    order = _newest(sweep_app, Order, customer_id=a.id)
+
+    assert response.status_code == 303
+    assert (order["total_cents"], order["status"]) == (priced.total_cents, "paid")
+    assert _balance(sweep_app, a.id) == balances[0] - priced.total_cents
+    assert _balance(sweep_app, b.id) == balances[1]
+
+
+def test_extra_fields_do_not_own_or_close_a_ticket_or_make_a_reply_private(
+    sweep_app, world, clients
+):
+    from vas.models import Ticket
+    from vas.models import TicketMessage
+
+    a = world.people["customer_a"]
+    client = clients["customer_a"]
+    client.post(
+        "/tickets/new",
+        {
+            **_extra(world),
+            "assignee_id": str(world.people["agent"].id),
+            "department": str(world.ids["tech"]),
+            "server": str(world.ids["server"]),
+            "subject": "Extra fields",
+            "body": "Extra body",
+        },
+    )
+    ticket = _newest(sweep_app, Ticket, subject="Extra fields")
+    client.post(
+        f"/tickets/{ticket['id']}/replies", {**_extra(world), "body": "Extra reply"}
+    )
+    reply = _newest(sweep_app, TicketMessage, ticket_id=ticket["id"])
+
+    assert (ticket["customer_id"], ticket["status"], ticket["assignee_id"]) == (
+        a.id,
+        "open",
+        None,
+    )
+    assert (reply["author_id"], reply["is_private"], reply["body"]) == (
+        a.id,
+        False,
+        "Extra reply",
+    )
+
+
+def test_extra_fields_do_not_settle_or_grow_a_top_up(sweep_app, world, clients):
+    from vas.models import Payment
+
+    a = world.people["customer_a"]
+    response = clients["customer_a"].post(
+        "/balance/top-ups",
+        {**_extra(world), "amount": "10.00", "intent": new_intent()},
+    )
+    payment = _newest(sweep_app, Payment, customer_id=a.id)
+
+    assert response.status_code == 303
+    assert (payment["amount_cents"], payment["status"]) == (1000, "pending")
+
+
+def test_extra_fields_do_not_redirect_an_admin_adjustment(sweep_app, world, clients):
+    a, b = world.people["customer_a"], world.people["customer_b"]
+    balances = _balance(sweep_app, a.id), _balance(sweep_app, b.id)
+
+    clients["admin"].post(
+        f"/admin/customers/{a.id}/adjustments",
+        {
+            **_extra(world),
+            "direction": "credit",
+            "amount": "1.00",
+            "reason": "extra fields",
+            "intent": new_intent(),
+        },
+    )
+
+    assert _balance(sweep_app, a.id) == balances[0] + 100
+    assert _balance(sweep_app, b.id) == balances[1]
+
+
+def test_extra_fields_do_not_move_a_server_or_a_level(sweep_app, world, clients):
+    from vas.models import Server
+    from vas.models import ServiceLevel
+
+    admin = clients["admin"]
+    server_before = _row(sweep_app, Server, world.ids["server"])
+    level_before = _row(sweep_app, ServiceLevel, world.ids["level"])
+
+    admin.post(
+        f"/admin/servers/{world.ids['server']}/edit",
+        {
+            **_extra(world),
+            "product_id": "999",
+            "hostname": "moved",
+            "due_date": server_before["due_date"].isoformat(),
+            "status": "active",
+        },
+    )
+    admin.post(
+        f"/admin/vas/levels/{world.ids['level']}/edit",
+        {
+            **_extra(world),
+            "name": level_before["name"],
+            "monthly_price": "50.00",
+            "description": level_before["description"],
+            "is_active": "",
+            "sort_order": "99",
+        },
+    )
+    server_after = _row(sweep_app, Server, world.ids["server"])
+    level_after = _row(sweep_app, ServiceLevel, world.ids["level"])
+
+    for name in ("customer_id", "product_id", "hostname", "status"):
+        assert server_after[name] == server_before[name], name
+    for name in ("is_default", "is_active", "sort_order", "monthly_price_cents"):
+        assert level_after[name] == level_before[name], name
+
+
+def test_extra_fields_do_not_raise_a_refund_or_an_agents_rights(
+    sweep_app, world, clients
+):
+    from vas.models import LedgerEntry
+    from vas.models import User
+
+    charge = world.slots["charge"][("agent", "page")]  # unused by the access rows
+    admin = clients["admin"]
+    with sweep_app.app_context():
+        paid = db.session.get(LedgerEntry, charge["entry"])
+        vas_part = next(
+            c.vas_cents
+            for c in vas_refunds_charges(paid.customer_id, charge["subscription"])
+            if c.entry.id == paid.id
+        )
+
+    admin.post(
+        f"/admin/vas/subscriptions/{charge['subscription']}/charges/"
+        f"{charge['entry']}/refund",
+        {**_extra(world, amount_cents="9999900"), "reason": "extra fields"},
+    )
+    admin.post(
+        f"/admin/ticket-permissions/{world.ids['agent_np']}",
+        {
+            **_extra(world, can_push_services=""),
+            "role": "admin",
+            f"agent{world.ids['agent_np']}-departments": str(world.ids["dept"]),
+        },
+    )
+    refund = _newest(sweep_app, LedgerEntry, cause="refund")
+    agent = _row(sweep_app, User, world.ids["agent_np"])
+
+    assert refund["amount_cents"] == vas_part
+    assert (agent["role"], agent["can_push_services"]) == ("agent", False)
+
+
+def vas_refunds_charges(customer_id, subscription_id):
+    from vas.models import Subscription
+    from vas.services import vas_refunds
+
+    return vas_refunds.charges(db.session.get(Subscription, subscription_id))
