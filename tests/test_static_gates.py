@@ -9,6 +9,10 @@ line where it was found.
 - ``Markup(...)`` in ``vas/``: allowed on a string literal (our own markup);
   on anything else only with a ``# markup: <reason>`` comment on the line or
   the line above, saying why the value holds no user text unescaped.
+- ``lazy_gettext`` (``_l``) with a value put in: a lazy string counts as
+  markup (``__html__``), so what is interpolated into it is never escaped.
+  Allowed for constants and money (``format_money``); anything else needs
+  the ``# markup:`` reason, or ``gettext`` at request time instead.
 - ``render_template_string`` and ``Environment.from_string``: templates are
   files of ours, never data (template injection).
 - SQL text built with f-strings, ``%`` or ``.format`` (``text``,
@@ -100,6 +104,34 @@ def find_markup_on_values(paths) -> list[str]:
     return found
 
 
+LAZY = {"_l", "lazy_gettext"}
+SAFE_VALUE_CALLS = {"format_money"}
+
+
+def _is_plain_value(node: ast.expr) -> bool:
+    """A constant, an UPPER_CASE name, or money formatted by us."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.Name):
+        return node.id.isupper()
+    return isinstance(node, ast.Call) and _called_name(node) in SAFE_VALUE_CALLS
+
+
+def find_lazy_strings_with_values(paths) -> list[str]:
+    found = []
+    for path in paths:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for call in _calls(path):
+            if _called_name(call) not in LAZY or not call.keywords:
+                continue
+            if all(_is_plain_value(k.value) for k in call.keywords):
+                continue
+            nearby = lines[max(0, call.lineno - 3) : call.lineno]
+            if not any(MARKUP_REASON.search(line) for line in nearby):
+                found.append(_where(path, call.lineno))
+    return found
+
+
 def find_template_from_text(paths) -> list[str]:
     found = []
     for path in paths:
@@ -147,6 +179,10 @@ def test_markup_wraps_only_our_own_text():
     assert find_markup_on_values(SOURCES) == []
 
 
+def test_no_lazy_string_carries_a_value_unescaped():
+    assert find_lazy_strings_with_values(SOURCES) == []
+
+
 def test_no_template_is_rendered_from_a_string():
     assert find_template_from_text(SOURCES) == []
 
@@ -175,12 +211,14 @@ BAD_PYTHON = {
         "app.jinja_env.from_string(text).render()",
     ],
     "print": ["print(balance)"],
+    "lazy": ['_l("%(name)s (retired)", name=level.name)', "_l('%(n)s', n=count)"],
 }
 FINDERS = {
     "sql": find_sql_built_from_strings,
     "markup": find_markup_on_values,
     "template": find_template_from_text,
     "print": find_prints,
+    "lazy": find_lazy_strings_with_values,
 }
 GOOD_PYTHON = {
     "sql": [
@@ -194,6 +232,11 @@ GOOD_PYTHON = {
     ],
     "template": ["render_template('page.html', body=body)"],
     "print": ["logger.info('balance %s', balance)"],
+    "lazy": [
+        '_l("at most %(max)s", max=MAX_LENGTH)',
+        '_l("over %(limit)s", limit=format_money(cents))',
+        "# markup: a count\n_l('%(n)s', n=count)",
+    ],
 }
 
 
