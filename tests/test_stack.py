@@ -17,6 +17,7 @@ import http.client
 import os
 import random
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -203,7 +204,7 @@ class Stack:
         return {line.split()[0] for line in lines if re.search(pattern, line)}
 
     def stop(self) -> None:
-        self.process.terminate()
+        self.process.send_signal(signal.SIGINT)  # quick shutdown; nothing is pending
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
