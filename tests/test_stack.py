@@ -37,7 +37,7 @@ import sqlalchemy as sa
 from tests import factories
 from tests.conftest import BACKENDS
 from tests.conftest import base_config
-from tests.conftest import migrate_to_head
+from tests.world import own_database
 from vas import create_app
 from vas.extensions import db
 from vas.models import Order
@@ -219,18 +219,11 @@ class Stack:
 @pytest.fixture(scope="module", params=BACKENDS)
 def stack(request, tmp_path_factory):
     """A migrated database of its own and gunicorn in front of it."""
-    root = tmp_path_factory.mktemp(f"stack-{request.param}")
-    if request.param == "sqlite":
-        url, server = f"sqlite:///{root / 'stack.db'}", None
-    else:
-        server = request.getfixturevalue("pg_server")
-        url = server.create()
-    migrate_to_head(url)
-    running = Stack(url, root, REDIS_URL)
-    yield running
-    running.stop()
-    if server is not None:
-        server.drop(url)
+    logs = tmp_path_factory.mktemp(f"stack-{request.param}")
+    with own_database(request, tmp_path_factory, request.param, "stack") as url:
+        running = Stack(url, logs, REDIS_URL)
+        yield running
+        running.stop()
 
 
 # ------------------------------------------------------------------ scenarios

@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from tests.conftest import BACKENDS
 from tests.conftest import Client
 from tests.conftest import base_config
-from tests.conftest import migrate_to_head
 from tests.hostile import HOSTILE_NEXT
 from tests.routes import FORMS
 from tests.routes import ROLES
@@ -25,6 +24,7 @@ from tests.routes import ROUTES
 from tests.routes import expected
 from tests.world import MODES
 from tests.world import build
+from tests.world import own_database
 from tests.world import table_state
 from vas import create_app
 from vas.extensions import db
@@ -39,20 +39,12 @@ CSRF_EXEMPT = {"payments.receive_notification": "the gateway's HMAC signature"}
 @pytest.fixture(scope="module", params=BACKENDS)
 def sweep_app(request, tmp_path_factory):
     """An app on a database of its own, shared by every test of this module."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('sweeps') / 'sweeps.db'}"
-        server = None
-    else:
-        server = request.getfixturevalue("pg_server")
-        url = server.create()
-    migrate_to_head(url)
-    app = create_app(base_config(url))
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    if server is not None:
-        server.drop(url)
+    with own_database(request, tmp_path_factory, request.param, "sweeps") as url:
+        app = create_app(base_config(url))
+        yield app
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -336,11 +328,6 @@ def test_production_cookies_are_httponly_lax_and_secure(monkeypatch, sweep_app, 
 # -------------------------------------------------------------- extra fields
 
 
-def _scalar(app, statement):
-    with app.app_context():
-        return db.session.execute(statement).one()
-
-
 # -------------------------------------------------------------- extra fields
 
 # Fields no form of ours has, named as an attacker would guess them.
@@ -591,7 +578,7 @@ def test_extra_fields_do_not_raise_a_refund_or_an_agents_rights(
         paid = db.session.get(LedgerEntry, charge["entry"])
         vas_part = next(
             c.vas_cents
-            for c in vas_refunds_charges(paid.customer_id, charge["subscription"])
+            for c in _vas_charges(charge["subscription"])
             if c.entry.id == paid.id
         )
 
@@ -615,7 +602,7 @@ def test_extra_fields_do_not_raise_a_refund_or_an_agents_rights(
     assert (agent["role"], agent["can_push_services"]) == ("agent", False)
 
 
-def vas_refunds_charges(customer_id, subscription_id):
+def _vas_charges(subscription_id):
     from vas.models import Subscription
     from vas.services import vas_refunds
 

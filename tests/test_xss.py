@@ -25,7 +25,6 @@ import sqlalchemy as sa
 
 from tests.conftest import Client
 from tests.conftest import base_config
-from tests.conftest import migrate_to_head
 from tests.ticket_helpers import HTMX_HOSTS
 from tests.ticket_helpers import HTMX_JS
 from tests.ticket_helpers import OOB_HOSTS
@@ -35,6 +34,7 @@ from tests.ticket_helpers import XSS_PAYLOADS
 from tests.ticket_helpers import Parsed
 from tests.ticket_helpers import _is_safe_url
 from tests.world import build
+from tests.world import own_database
 from vas import create_app
 from vas.extensions import db
 from vas.models import Department
@@ -111,16 +111,15 @@ class Filled:
 
 
 @pytest.fixture(scope="module")
-def xss_app(tmp_path_factory):
+def xss_app(request, tmp_path_factory):
     """SQLite only: escaping is the templates' work, and text comes back from
     both databases as it went in (every ticket and form test shows that)."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('xss') / 'xss.db'}"
-    migrate_to_head(url)
-    app = create_app(base_config(url))
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with own_database(request, tmp_path_factory, "sqlite", "xss") as url:
+        app = create_app(base_config(url))
+        yield app
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 def _ok(response, *expected):

@@ -11,6 +11,8 @@ Not a test module.
 """
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
@@ -20,9 +22,9 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from tests import factories
+from tests.conftest import migrate_to_head
 from vas.extensions import db
 from vas.models import Payment
-from vas.models import ServiceLevel
 from vas.models import Subscription
 from vas.models import Ticket
 from vas.models import User
@@ -152,7 +154,6 @@ def _build() -> World:
             "payment": _topup(a.id),
         },
     )
-    level_row = db.session.get(ServiceLevel, bronze.id)
     world.slots = {
         "open_ticket": _slots(
             lambda: factories.ticket(customer_id=a.id, department_id=finance.id).id
@@ -175,7 +176,6 @@ def _build() -> World:
         "toggle_level": _slots(lambda: _retired_level(admin_row)),
         "toggle_item": _slots(lambda: _retired_item(category, admin_row)),
     }
-    assert level_row.is_active
     return world
 
 
@@ -256,3 +256,24 @@ def table_state(app) -> dict[str, list]:
                 )
                 for table in db.metadata.sorted_tables
             }
+
+
+@contextmanager
+def own_database(request, tmp_path_factory, backend: str, name: str) -> Iterator[str]:
+    """Yield the URL of a migrated database that one module keeps to itself.
+
+    SQLite: a file in the run's temporary folder; PostgreSQL: a database of
+    its own on the test server, dropped afterwards.
+    """
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp(name) / f'{name}.db'}"
+        migrate_to_head(url)
+        yield url
+        return
+    server = request.getfixturevalue("pg_server")
+    url = server.create()
+    try:
+        migrate_to_head(url)
+        yield url
+    finally:
+        server.drop(url)
