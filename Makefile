@@ -12,8 +12,12 @@ run: setup catalogs migrate demo
 	@echo "VAS is serving at http://$(HOST):$(PORT) (Ctrl-C stops it)."
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
+# Two workers, one per core; a test module stays on one worker (loadscope), so
+# its module-scoped world is built once and its tests run in their order.
+PYTEST_WORKERS ?= 2
+
 test: setup-dev catalogs lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadscope
 
 setup: $(VENV)/.installed
 

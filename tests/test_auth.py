@@ -5,41 +5,10 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
 REDIS_URL = os.environ.get("VAS_TEST_REDIS_URL", "")
-
-HOSTILE_NEXT = [
-    "https://evil.example/",
-    "http://evil.example",
-    "//evil.example",
-    "///evil.example",
-    "////evil.example",
-    "/\\evil.example",
-    "\\\\evil.example",
-    "\\/evil.example",
-    "http:/evil.example",
-    "https:evil.example",
-    "javascript:alert(1)",
-    "JaVaScRiPt:alert(1)",
-    "data:text/html,<script>alert(1)</script>",
-    " //evil.example",
-    "/\t/evil.example",
-    "/\r\n/evil.example",
-    "evil.example",
-    "ftp://evil.example",
-    "http://localhost@evil.example",
-    "https://evil.example\\@localhost",
-    "//evil.example/%2e%2e",
-    "/%0d%0aLocation:%20https://evil.example",
-]
-
-
-def _lands_on_site(location: str) -> bool:
-    parts = urlsplit(location)
-    return parts.netloc in ("", "localhost") and parts.scheme in ("", "http")
 
 
 def test_login_page_renders_with_email_and_password_fields(client):
@@ -107,18 +76,7 @@ def test_safe_next_is_followed(client, make_customer):
     assert response.location == "/balance?page=2"
 
 
-@pytest.mark.parametrize("target", HOSTILE_NEXT)
-def test_hostile_next_stays_on_site(client, make_customer, target):
-    customer = make_customer()
-
-    response = client.post(
-        "/login",
-        {"email": customer.email, "password": "correct-horse-1", "next": target},
-    )
-
-    assert response.status_code == 303
-    assert _lands_on_site(response.location), response.location
-    assert response.location == "/dashboard"
+# Hostile ``next`` values: tests/test_sweeps.py (sign-in and language).
 
 
 def test_anonymous_visitor_is_sent_to_login_with_next(client):

@@ -691,9 +691,7 @@ def test_product_page_links_to_a_preselected_request_form(customer_a, vas_desk):
     assert f'<option selected value="{vas_desk.server}">' in form
 
 
-def test_a_long_item_name_and_hostname_still_make_a_subject(
-    app, customer_a, vas_desk
-):
+def test_a_long_item_name_and_hostname_still_make_a_subject(app, customer_a, vas_desk):
     with app.app_context():
         db.session.get(ServiceItem, vas_desk.paid_item).name = "项" * 120
         db.session.get(Server, vas_desk.server).hostname = "h" * 120

@@ -644,65 +644,7 @@ def test_an_admin_server_edit_carries_over_at_once(
     assert label in table and f"<td>{due.isoformat()}</td>" in table
 
 
-# --- access --------------------------------------------------------------
-
-
-def _my_rules(app):
-    """Every route of the subscriptions views, found by URL and by module."""
-    rules = list(app.url_map.iter_rules())
-    by_url = [r for r in rules if r.rule.startswith("/admin/vas/subscriptions")]
-    by_module = [
-        r
-        for r in rules
-        if app.view_functions[r.endpoint].__module__ == subscription_views.__name__
-    ]
-    assert {r.rule for r in by_url} == {r.rule for r in by_module}
-    return sorted(by_url, key=lambda rule: rule.rule)
-
-
-def test_the_access_sweep_sees_every_route(app):
-    assert {rule.endpoint for rule in _my_rules(app)} == {
-        "admin.list_subscriptions",
-        "admin.export_subscriptions",
-        "admin.show_subscription",
-        "admin.refund_charge",
-    }
-
-
-@pytest.mark.parametrize("role", ["anonymous", "customer", "agent", "admin"])
-def test_only_admins_reach_the_subscription_pages(
-    app, vas, detailed, role, make_customer, make_agent
-):
-    client = Client(app)
-    if role == "customer":
-        client.login(detailed.customer.email)
-    elif role == "agent":
-        client.login(make_agent(can_push_services=True).email)
-    elif role == "admin":
-        client.login(vas.admin.email)
-    values = {"subscription_id": detailed.subscription, "entry_id": detailed.paid_entry}
-    expected_get = {"anonymous": 302, "customer": 403, "agent": 403, "admin": 200}
-    expected_post = {"anonymous": 302, "customer": 403, "agent": 403, "admin": 303}
-
-    for rule in _my_rules(app):
-        url = rule.build(
-            {k: v for k, v in values.items() if k in rule.arguments},
-            append_unknown=False,
-        )[1]
-        for method in sorted(rule.methods & {"GET", "POST"}):
-            before = snapshot(app)
-            if method == "GET":
-                response = client.get(url)
-                response.get_data()
-                assert response.status_code == expected_get[role], (rule, role)
-                assert snapshot(app) == before
-            else:
-                response = client.post(url, {"reason": "sweep"})
-                assert response.status_code == expected_post[role], (rule, role)
-                if role != "admin":
-                    assert snapshot(app) == before
-            if role == "anonymous":
-                assert "/login" in response.headers["Location"]
+# --- access: tests/test_sweeps.py (tests/routes.py) ------------------------
 
 
 # --- cost and safety -----------------------------------------------------

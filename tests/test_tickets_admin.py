@@ -1,31 +1,22 @@
-"""Admin pages of the ticket desk, and the access matrix of every desk route.
+"""Admin pages of the ticket desk: departments, permissions, quick replies.
 
-The matrix enumerates each route of the ticket desk against anonymous,
-customer A (the owner), customer B, an agent without the push right (who
-works only the finance department), an agent who works both departments, and
-an admin; a refused request changes nothing. A route missing from the matrix
-fails ``test_every_ticket_desk_route_is_in_the_matrix``.
+Who may reach each desk route (anonymous, customer A and B, an agent with
+and without the push right, an admin) is in the route table of
+``tests/routes.py``, swept by ``tests/test_sweeps.py``.
 """
-
-import uuid
-from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import Client
 from tests.ticket_helpers import desk_state
 from tests.ticket_helpers import field_errors
 from vas.extensions import db
 from vas.models import AuditEntry
 from vas.models import Department
 from vas.models import QuickReply
-from vas.models import ServiceRecord
-from vas.models import Ticket
 from vas.models import User
 from vas.models import agent_departments
 from vas.services import settings
-from vas.services import tickets
 
 
 @pytest.fixture
@@ -328,237 +319,5 @@ def test_ratings_are_listed_by_agent_and_department(
     assert rows.count("<tr>") == 2  # header and the finance rating
 
 
-# --------------------------------------------------------------- the matrix
-
-ROLES = ("anonymous", "customer_a", "customer_b", "agent_np", "agent", "admin")
-
-# (endpoint, method, url, form kind, statuses in ROLES order). {ticket} is A's
-# business technical ticket, {closed} A's closed ticket, {reply} a quick
-# reply, {spare} an unused department, {dept} the finance department.
-# fmt: off
-MATRIX = [
-    # statuses for: anonymous, customer A, customer B, agent_np, agent, admin
-    ("customer.list_tickets", "GET", "/tickets", None,
-                                                          "302 200 200 403 403 403"),
-    ("customer.create_ticket", "GET", "/tickets/new", None,
-                                                          "302 200 200 403 403 403"),
-    ("customer.create_ticket", "POST", "/tickets/new", "new_ticket",
-                                                          "302 303 422 403 403 403"),
-    ("customer.show_ticket", "GET", "/tickets/{ticket}", None,
-                                                          "302 200 404 403 403 403"),
-    ("customer.reply_ticket", "POST", "/tickets/{ticket}/replies", "reply",
-                                                          "302 303 404 403 403 403"),
-    ("customer.close_ticket", "POST", "/tickets/{ticket}/close", "empty",
-                                                          "302 303 404 403 403 403"),
-    ("customer.rate_ticket", "POST", "/tickets/{closed}/rating", "rating",
-                                                          "302 303 404 403 403 403"),
-    ("agent.dashboard", "GET", "/agent/", None,
-                                                          "302 403 403 200 200 200"),
-    ("agent.list_tickets", "GET", "/agent/tickets", None,
-                                                          "302 403 403 200 200 200"),
-    ("agent.list_my_tickets", "GET", "/agent/tickets/mine", None,
-                                                          "302 403 403 200 200 200"),
-    ("agent.show_ticket", "GET", "/agent/tickets/{ticket}", None,
-                                                          "302 403 403 404 200 200"),
-    ("agent.reply_ticket", "POST", "/agent/tickets/{ticket}/replies", "staff_reply",
-                                                          "302 403 403 404 303 303"),
-    ("agent.insert_quick_reply", "GET",
-     "/agent/tickets/{ticket}/quick-replies/{reply}", None,
-                                                          "302 403 403 404 200 200"),
-    ("agent.change_ticket_status", "POST", "/agent/tickets/{ticket}/status", "status",
-                                                          "302 403 403 404 303 303"),
-    ("agent.assign_ticket", "POST", "/agent/tickets/{ticket}/assignee", "assign",
-                                                          "302 403 403 404 303 303"),
-    # Value-added services in tickets: {vas_ticket} is about A's server with a
-    # subscription, {push} a pending push in it, {record} a pending service
-    # record of A's request ticket {req_ticket}. The agent withdraws or
-    # delivers first; the admin then finds it done (409).
-    ("customer.quote_service_request", "GET",
-     "/tickets/new/service-quote?department={tech}&server={vas_server}"
-     "&item_id={paid_item}", None,                        "302 200 200 403 403 403"),
-    ("customer.pay_push", "POST", "/tickets/{vas_ticket}/pushes/{push}/payment",
-     "empty",                                             "302 303 404 403 403 403"),
-    ("agent.total_push", "GET",
-     "/agent/tickets/{vas_ticket}/push-total?item_ids={paid_item}", None,
-                                                          "302 403 403 404 200 200"),
-    ("agent.create_push", "POST", "/agent/tickets/{vas_ticket}/pushes", "push",
-                                                          "302 403 403 404 303 303"),
-    ("agent.withdraw_push", "POST",
-     "/agent/tickets/{vas_ticket}/pushes/{push}/withdraw", "empty",
-                                                          "302 403 403 404 303 409"),
-    ("agent.deliver_record", "POST",
-     "/agent/tickets/{req_ticket}/records/{record}/delivered", "empty",
-                                                          "302 403 403 404 303 409"),
-    ("admin.list_departments", "GET", "/admin/departments", None,
-                                                          "302 403 403 403 403 200"),
-    ("admin.create_department", "GET", "/admin/departments/new", None,
-                                                          "302 403 403 403 403 200"),
-    ("admin.create_department", "POST", "/admin/departments/new", "department",
-                                                          "302 403 403 403 403 303"),
-    ("admin.edit_department", "GET", "/admin/departments/{dept}/edit", None,
-                                                          "302 403 403 403 403 200"),
-    ("admin.edit_department", "POST", "/admin/departments/{dept}/edit", "department",
-                                                          "302 403 403 403 403 303"),
-    ("admin.delete_department", "POST", "/admin/departments/{spare}/delete", "empty",
-                                                          "302 403 403 403 403 303"),
-    ("admin.edit_ticket_permissions", "GET", "/admin/ticket-permissions", None,
-                                                          "302 403 403 403 403 200"),
-    ("admin.update_ticket_permissions", "POST",
-     "/admin/ticket-permissions/{agent_np}", "permissions",
-                                                          "302 403 403 403 403 303"),
-    ("admin.list_quick_replies", "GET", "/admin/quick-replies", None,
-                                                          "302 403 403 403 403 200"),
-    ("admin.create_quick_reply", "GET", "/admin/quick-replies/new", None,
-                                                          "302 403 403 403 403 200"),
-    ("admin.create_quick_reply", "POST", "/admin/quick-replies/new", "quick_reply",
-                                                          "302 403 403 403 403 303"),
-    ("admin.edit_quick_reply", "GET", "/admin/quick-replies/{reply}/edit", None,
-                                                          "302 403 403 403 403 200"),
-    ("admin.edit_quick_reply", "POST", "/admin/quick-replies/{reply}/edit",
-     "quick_reply",                                       "302 403 403 403 403 303"),
-    ("admin.delete_quick_reply", "POST", "/admin/quick-replies/{reply}/delete",
-     "empty",                                             "302 403 403 403 403 303"),
-    ("admin.edit_ticket_settings", "GET", "/admin/ticket-settings", None,
-                                                          "302 403 403 403 403 200"),
-    ("admin.edit_ticket_settings", "POST", "/admin/ticket-settings", "settings",
-                                                          "302 403 403 403 403 303"),
-    ("admin.list_ticket_ratings", "GET", "/admin/ticket-ratings", None,
-                                                          "302 403 403 403 403 200"),
-]
-# fmt: on
-
-DESK_MODULES = {
-    "vas.customer.ticket_views",
-    "vas.admin.ticket_views",
-    "vas.agent.views",
-}
-
-
-def test_every_ticket_desk_route_is_in_the_matrix(app):
-    routes = set()
-    for rule in app.url_map.iter_rules():
-        view = app.view_functions[rule.endpoint]
-        if view.__module__ in DESK_MODULES:
-            for method in rule.methods - {"HEAD", "OPTIONS"}:
-                routes.add((rule.endpoint, method))
-
-    assert routes == {(endpoint, method) for endpoint, method, *_ in MATRIX}
-
-
-def test_every_matrix_row_names_every_role():
-    for endpoint, method, _url, _form, statuses in MATRIX:
-        assert len(statuses.split()) == len(ROLES), (endpoint, method)
-
-
-def _forms(desk, who, client):
-    """Form data per kind; the same request may run for two roles in a row."""
-    token = client._token or (client.csrf_token() if who != "anonymous" else "")
-    status = "answered" if who == "agent" else "closed"
-    return {
-        "empty": {},
-        "new_ticket": {
-            "department": str(desk.tech.id),
-            "server": str(desk.server.id),
-            "subject": "Matrix",
-            "body": "Matrix body",
-            "intent": uuid.uuid4().hex,
-        },
-        "reply": {"body": "Matrix reply"},
-        "rating": {"score": "5", "comment": "ok"},
-        "staff_reply": {"body": "Matrix staff reply", "send": "y"},
-        "status": {"status": status},
-        "assign": {"assignee": str(desk.agent.id)},
-        "department": {"name": f"Desk {who}", "is_active": "y", "sort_order": "1"},
-        "permissions": {
-            f"agent{desk.agent_np.id}-csrf_token": token,
-            f"agent{desk.agent_np.id}-departments": str(desk.finance.id),
-        },
-        "quick_reply": {"title": f"Template {who}", "body": "Body"},
-        "settings": {"auto_close_days": "9"},
-        "push": {
-            "body": "Matrix push",
-            "item_ids": [str(client.world["paid_item"])],
-            "pay_price": "5.00",
-        },
-    }
-
-
-@pytest.fixture
-def matrix_world(
-    app,
-    desk,
-    vas_desk,
-    make_ticket,
-    make_quick_reply,
-    make_department,
-    make_push,
-    make_service_request,
-):
-    closed = make_ticket(customer_id=desk.customer_a.id, department_id=desk.finance.id)
-    with app.app_context():
-        row = db.session.get(Ticket, closed.id)
-        tickets.close_ticket(row, db.session.get(User, desk.customer_a.id))
-        db.session.commit()
-    pushed = make_push(
-        agent_id=desk.agent.id,
-        ticket_id=vas_desk.ticket,
-        item_ids=[vas_desk.paid_item],
-        pay_price="10.00",
-    )
-    requested = make_service_request(
-        customer_id=desk.customer_a.id,
-        server_id=vas_desk.server,
-        item_id=vas_desk.free_item,
-    )
-    with app.app_context():
-        record = db.session.scalars(
-            select(ServiceRecord.id).where(ServiceRecord.ticket_id == requested.id)
-        ).one()
-    return {
-        "ticket": desk.ticket.id,
-        "closed": closed.id,
-        "reply": make_quick_reply().id,
-        "spare": make_department(name="Spare desk").id,
-        "dept": desk.finance.id,
-        "agent_np": desk.agent_np.id,
-        "tech": desk.tech.id,
-        "vas_ticket": vas_desk.ticket,
-        "vas_server": vas_desk.server,
-        "paid_item": vas_desk.paid_item,
-        "push": pushed.id,
-        "req_ticket": requested.id,
-        "record": record,
-    }
-
-
-@pytest.mark.parametrize(
-    ("endpoint", "method", "url", "form", "statuses"),
-    MATRIX,
-    ids=[f"{row[1]} {row[2]}" for row in MATRIX],
-)
-def test_access_matrix(app, desk, matrix_world, endpoint, method, url, form, statuses):
-    expected = dict(zip(ROLES, map(int, statuses.split()), strict=True))
-    url = url.format(**matrix_world)
-    clients = {who: Client(app) for who in ROLES}
-    for who, client in clients.items():
-        client.world = matrix_world
-        if who != "anonymous":
-            client.login(getattr(desk, who).email)
-
-    # Who may not reach the route goes first, each checked to change nothing;
-    # then the others in ROLES order (a later one may find the work done).
-    order = sorted(ROLES, key=lambda who: expected[who] not in (302, 403, 404))
-    for who in order:
-        client = clients[who]
-        before = desk_state(app)
-        if method == "GET":
-            response = client.get(url)
-        else:
-            response = client.post(url, _forms(desk, who, client)[form])
-
-        assert response.status_code == expected[who], (who, method, url)
-        if who == "anonymous":
-            assert urlsplit(response.location).path == "/login"
-        refused = expected[who] == 302 or expected[who] >= 400
-        if refused or method == "GET":
-            assert desk_state(app) == before, (who, method, url)
+# The access matrix of every desk route: tests/test_sweeps.py, with the
+# route table in tests/routes.py.

@@ -3,8 +3,6 @@
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import Client
-from tests.sweep import sample_url
 from tests.sweep import snapshot
 from vas.extensions import db
 from vas.models import AuditEntry
@@ -377,105 +375,7 @@ def test_audit_log_lists_and_filters_changes(app, admin_client, make_vas_catalog
     assert "添加服务等级" in levels_only and "添加服务项目" not in levels_only
 
 
-VAS_ENDPOINTS = {
-    "admin.edit_vas_settings",
-    "admin.preview_free_use_tip",
-    "admin.list_levels",
-    "admin.create_level",
-    "admin.edit_level",
-    "admin.move_level",
-    "admin.retire_level",
-    "admin.activate_level",
-    "admin.list_items",
-    "admin.create_category",
-    "admin.edit_category",
-    "admin.create_item",
-    "admin.edit_item",
-    "admin.retire_item",
-    "admin.activate_item",
-    "admin.edit_matrix",
-    "admin.edit_price",
-    "admin.update_price",
-    "admin.list_audit_entries",
-}
+# Only admins reach the VAS configuration routes: tests/test_sweeps.py.
 
 
-def test_access_table_names_every_vas_configuration_route(app):
-    from vas.admin import vas_views
-
-    registered = {
-        endpoint
-        for endpoint, view in app.view_functions.items()
-        if view.__module__ == vas_views.__name__
-    }
-
-    assert registered == VAS_ENDPOINTS
-
-
-@pytest.mark.parametrize("role", ["anonymous", "customer", "agent", "pushing_agent"])
-def test_only_admins_reach_vas_configuration(
-    app, role, make_customer, make_agent, make_admin, make_vas_catalog
-):
-    admin = make_admin()
-    make_vas_catalog(admin_id=admin.id, items=1)
-    client = Client(app)
-    if role == "customer":
-        client.login(make_customer().email)
-    elif role != "anonymous":
-        client.login(make_agent(can_push_services=role == "pushing_agent").email)
-    before = snapshot(app)
-    expected = 302 if role == "anonymous" else 403
-
-    for rule in app.url_map.iter_rules():
-        if rule.endpoint not in VAS_ENDPOINTS:
-            continue
-        url = sample_url(rule)
-        for method in sorted(rule.methods & {"GET", "POST"}):
-            if method == "GET":
-                response = client.get(url)
-            else:
-                response = client.post(url, {"price": "0", "version": "1", "name": "x"})
-            assert response.status_code == expected, (rule.endpoint, method, role)
-
-    assert snapshot(app) == before
-
-
-XSS_NAMES = [
-    "<script>alert(1)</script>",
-    '"><img src=x onerror=alert(1)>',
-    "<svg onload=alert(1)>",
-    "javascript:alert(1)",
-    "' onmouseover='alert(1)",
-]
-
-
-@pytest.mark.parametrize("payload", XSS_NAMES)
-def test_names_render_inert_on_every_configuration_page(app, admin_client, payload):
-    admin_client.post(
-        "/admin/vas/levels/new", {"name": payload[:40], "monthly_price": "1"}
-    )
-    admin_client.post(
-        "/admin/vas/categories/new",
-        {"name": payload[:40], "sort_order": "1", "is_active": "y"},
-    )
-    with app.app_context():
-        from vas.models import ServiceCategory
-
-        category = db.session.scalar(sa.select(ServiceCategory.id))
-    admin_client.post(
-        "/admin/vas/items/new",
-        {"category_id": category, "name": payload, "base_price": "1"},
-    )
-
-    for page in (
-        "/admin/vas/levels",
-        "/admin/vas/items",
-        "/admin/vas/matrix",
-        "/admin/audit",
-    ):
-        html = admin_client.get(page).get_data(as_text=True)
-        assert "<script>alert(1)" not in html, page
-        assert "onmouseover='alert(1)" not in html
-        assert 'href="javascript:' not in html
-        assert "onerror=alert(1)>" not in html
-        assert "<svg onload" not in html
+# Hostile names on every configuration page: tests/test_xss.py.

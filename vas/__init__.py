@@ -129,12 +129,17 @@ def _init_extensions(app: Flask) -> None:
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite"):
         options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
-        options.setdefault("connect_args", {})["check_same_thread"] = False
+        connect_args = options.setdefault("connect_args", {})
+        connect_args["check_same_thread"] = False
+        # The driver's timeout is SQLite's busy timeout: how long a writer
+        # waits for the lock before "database is locked".
+        busy_timeout = float(app.config["VAS_SQLITE_BUSY_TIMEOUT"])
+        connect_args.setdefault("timeout", busy_timeout)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            _tune_sqlite(db.engine, app.config["VAS_SQLITE_BUSY_TIMEOUT"])
+            _tune_sqlite(db.engine)
     migrate.init_app(app, db, directory=_migrations_dir(app))
     csrf.init_app(app)
     limiter.init_app(app)
@@ -158,13 +163,14 @@ def _migrations_dir(app: Flask) -> str:
     return str(Path(app.root_path).parent / "migrations")
 
 
-def _tune_sqlite(engine, busy_timeout_s: int) -> None:
+def _tune_sqlite(engine) -> None:
     """Make SQLite safe for concurrent writers.
 
     WAL lets readers run beside a writer; foreign keys are off by default in
-    SQLite. Write requests start with BEGIN IMMEDIATE so the write lock is
-    taken before any read: a transaction that read first and then tries to
-    write can fail at once with "database is locked" whatever the timeout.
+    SQLite; the busy timeout is the driver's ``timeout`` (set above). Write
+    requests start with BEGIN IMMEDIATE so the write lock is taken before
+    any read: a transaction that read first and then tries to write can fail
+    at once with "database is locked" whatever the timeout.
     Safe-method requests start deferred, so pages read concurrently.
     """
 
@@ -174,7 +180,6 @@ def _tune_sqlite(engine, busy_timeout_s: int) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s) * 1000}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 

@@ -42,4 +42,5 @@ def linkify_plain_text(text: str | None) -> Markup:
     pieces.append(escape(text[position:]))
 
     markup = Markup("").join(pieces)
+    # markup: every piece was escaped or is our link above; only breaks join them
     return Markup(_BREAK.join(markup.split("\n")))

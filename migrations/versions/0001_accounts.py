@@ -55,5 +55,6 @@ def upgrade():
 
 
 def downgrade():
+    # drop: below the first revision there are no accounts; every row goes.
     op.drop_table("users")
     op.drop_table("app_meta")

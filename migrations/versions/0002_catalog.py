@@ -95,6 +95,7 @@ def upgrade():
 
 
 def downgrade():
+    # drop: the catalogue exists only from this revision on; its rows go.
     op.drop_table("promo_codes")
     op.drop_table("billing_cycles")
     op.drop_table("products")

@@ -137,6 +137,7 @@ def upgrade():
 
 
 def downgrade():
+    # drop: servers and orders exist only from this revision on; their rows go.
     op.drop_table("order_lines")
     op.drop_table("orders")
     op.drop_table("servers")

@@ -124,12 +124,14 @@ def _create_append_only_triggers():
             " FOR EACH ROW EXECUTE FUNCTION ledger_entries_append_only()"
         )
         return
-    for action in ("UPDATE", "DELETE"):
-        op.execute(
-            f"CREATE TRIGGER ledger_entries_no_{action.lower()}"
-            f" BEFORE {action} ON ledger_entries"
-            " BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END"
-        )
+    op.execute(
+        "CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries"
+        " BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END"
+    )
+    op.execute(
+        "CREATE TRIGGER ledger_entries_no_delete BEFORE DELETE ON ledger_entries"
+        " BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END"
+    )
 
 
 def _drop_append_only_triggers():
@@ -137,11 +139,13 @@ def _drop_append_only_triggers():
         op.execute("DROP TRIGGER ledger_entries_append_only ON ledger_entries")
         op.execute("DROP FUNCTION ledger_entries_append_only()")
         return
-    for action in ("update", "delete"):
-        op.execute(f"DROP TRIGGER ledger_entries_no_{action}")
+    op.execute("DROP TRIGGER ledger_entries_no_update")
+    op.execute("DROP TRIGGER ledger_entries_no_delete")
 
 
 def downgrade():
     _drop_append_only_triggers()
+    # drop: the ledger and top-ups exist only from this revision on; their
+    # rows go, so back the database up first (README, Backup and restore).
     op.drop_table("payments")
     op.drop_table("ledger_entries")

@@ -109,6 +109,7 @@ def upgrade():
 
 
 def downgrade():
+    # drop: tickets exist only from this revision on; their rows go.
     op.drop_table("ticket_messages")
     op.drop_table("tickets")
     op.drop_table("departments")

@@ -31,4 +31,5 @@ def upgrade():
 
 
 def downgrade():
+    # drop: run-time settings exist only from this revision on; they go.
     op.drop_table("settings")

@@ -102,9 +102,13 @@ def upgrade():
 
 
 def downgrade():
+    # drop: ratings, quick replies and agent departments exist only from this
+    # revision on; their rows go.
     op.drop_table("ticket_ratings")
     op.drop_table("quick_replies")
     op.drop_table("agent_departments")
+    # drop: who a ticket is assigned to and since when it waits are this
+    # revision's columns; tickets keep everything else.
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.drop_index("ix_tickets_waiting_since")
         batch_op.drop_index("ix_tickets_assignee_status")

@@ -37,6 +37,7 @@ def upgrade():
 
 
 def downgrade():
+    # drop: the audit log exists only from this revision on; its rows go.
     op.drop_index("ix_audit_entries_created_at", table_name="audit_entries")
     op.drop_index("ix_audit_entries_subject", table_name="audit_entries")
     op.drop_table("audit_entries")

@@ -109,6 +109,8 @@ def upgrade():
 
 
 def downgrade():
+    # drop: levels, categories, items and prices exist only from this revision
+    # on; their rows go.
     op.drop_index(op.f("ix_item_prices_level_id"), table_name="item_prices")
     op.drop_table("item_prices")
     op.drop_table("service_items")

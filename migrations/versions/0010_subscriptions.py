@@ -232,10 +232,14 @@ def upgrade():
 
 
 def downgrade():
+    # drop: subscriptions, free uses and service records exist only from this
+    # revision on; their rows go.
     op.drop_table("subscription_events")
     op.drop_table("service_records")
     op.drop_table("free_use_grants")
     op.drop_table("subscriptions")
+    # drop: an order line's level and a server's suspension cause are this
+    # revision's columns; lines and servers keep everything else.
     with op.batch_alter_table("order_lines", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_order_lines_vas_undiscounted"), type_="check")
         batch_op.drop_constraint(

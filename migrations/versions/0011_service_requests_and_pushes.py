@@ -186,8 +186,9 @@ def upgrade():
 
 
 def downgrade():
-    # Pushes and the outbox exist only from this revision on; going below it
-    # drops them with their rows, as dropping the feature means.
+    # drop: pushes and the outbox exist only from this revision on; going below
+    # it drops them and the records' delivery columns with their rows, as
+    # dropping the feature means.
     with op.batch_alter_table("service_records", schema=None) as batch_op:
         batch_op.drop_index("ix_service_records_ticket")
         batch_op.drop_constraint(
@@ -210,6 +211,8 @@ def downgrade():
     op.drop_table("outbox_emails")
     op.drop_table("service_push_items")
     op.drop_table("service_pushes")
+    # drop: a ticket's idempotency key serves paid requests, this revision's
+    # feature; tickets keep everything else.
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("uq_tickets_idempotency_key"), type_="unique")
         batch_op.drop_column("idempotency_key")

@@ -56,6 +56,7 @@ class ProductForm(FlaskForm):
 
 def _cycle_field(months: int) -> IntegerField:
     return IntegerField(
+        # markup: a number of months, never text typed by anyone
         _l("%(months)s 个月折扣（%%）", months=months),
         validators=[Optional(), NumberRange(min=0, max=90)],
         description=_l("留空表示不提供此周期"),

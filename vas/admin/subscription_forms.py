@@ -1,5 +1,6 @@
 """Forms of the subscriptions list (业务列表) and of VAS refunds."""
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField
@@ -49,13 +50,17 @@ class SubscriptionFilterForm(FlaskForm):
     status = SelectField(_l("状态"), validate_choice=False)
 
     def set_levels(self, levels) -> None:
-        """Offer every level, a retired one marked as such."""
+        """Offer every level, a retired one marked as such.
+
+        The mark is translated now, as plain text: a lazy string counts as
+        markup, so a level name put into one would reach the page unescaped.
+        """
         self.level_id.choices = [("", _l("全部"))] + [
             (
                 str(level.id),
                 level.name
                 if level.is_active
-                else _l("%(name)s（已停用）", name=level.name),
+                else _("%(name)s（已停用）", name=level.name),
             )
             for level in levels
         ]

@@ -64,6 +64,7 @@ def free_use_tip(count: int) -> str | None:
     """Return the tip shown on the purchase page, or None when nothing is gifted."""
     if count <= 0:
         return None
+    # markup: a count, never text typed by anyone
     return str(_l("购买即赠送 %(count)s 次免费增值服务（按订单赠送）。", count=count))
 
 
