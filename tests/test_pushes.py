@@ -529,3 +529,37 @@ def test_ticket_pages_with_pushes_cost_a_fixed_number_of_queries(
     # Today: agent ticket 13 (page and fragment), queue 6, customer ticket 6,
     # new ticket with an item quoted 8, the quote fragment 8.
     assert max(many) <= 14, many
+
+
+EXTRA = {
+    "price_cents": "1",
+    "pay_price_cents": "1",
+    "list_total_cents": "1",
+    "status": "paid",
+    "customer_id": "1",
+    "agent_id": "1",
+    "balance_cents": "99999999",
+    "ledger_entry_id": "1",
+}
+
+
+def test_extra_fields_change_neither_a_push_nor_what_its_payment_takes(
+    app, agent, customer_a, vas_desk
+):
+    agent.post(
+        f"/agent/tickets/{vas_desk.ticket}/pushes",
+        {**_push_form(vas_desk, [vas_desk.paid_item], "12.34"), **EXTRA},
+    )
+    with app.app_context():
+        pushed = db.session.scalars(select(ServicePush)).one()
+        assert (pushed.status, pushed.pay_price_cents) == ("pending", 1234)
+        assert (pushed.customer_id, pushed.agent_id) == (
+            vas_desk.desk.customer_a.id,
+            vas_desk.desk.agent.id,
+        )
+        push_id = pushed.id
+
+    customer_a.post(f"/tickets/{vas_desk.ticket}/pushes/{push_id}/payment", EXTRA)
+
+    with app.app_context():
+        assert ledger.balance_cents(vas_desk.desk.customer_a.id) == 8800 - 1234

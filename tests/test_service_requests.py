@@ -703,3 +703,50 @@ def test_a_long_item_name_and_hostname_still_make_a_subject(app, customer_a, vas
     with app.app_context():
         ticket = db.session.get(Ticket, int(response.location.rsplit("/", 1)[1]))
         assert len(ticket.subject) == 200 and ticket.subject.startswith("项" * 120)
+
+
+def test_extra_fields_do_not_change_what_a_request_costs(
+    app, customer_a, vas_desk, make_service_request
+):
+    make_service_request(
+        customer_id=vas_desk.desk.customer_a.id,
+        server_id=vas_desk.server,
+        item_id=vas_desk.other_item,
+    )  # no free use left
+    with app.app_context():
+        ledger.credit(
+            vas_desk.desk.customer_a.id,
+            2000,
+            cause="adjustment",
+            subject_type="user",
+            subject_id=vas_desk.desk.customer_a.id,
+            key="test:extra-funds",
+        )
+        db.session.commit()
+    extra = {
+        "price_cents": "0",
+        "charged_cents": "0",
+        "source": "free_level",
+        "balance_cents": "99999999",
+        "customer_id": str(vas_desk.desk.customer_b.id),
+        "level_id": str(vas_desk.base),
+    }
+
+    response = _submit(
+        customer_a, app, vas_desk, vas_desk.paid_item, expected_charge="0", **extra
+    )
+
+    assert response.status_code == 409  # the charge is ¥100.00, not what was sent
+    response = _submit(customer_a, app, vas_desk, vas_desk.paid_item, **extra)
+    assert response.status_code == 303
+    ticket_id = int(response.location.rsplit("/", 1)[1])
+    with app.app_context():
+        ticket = db.session.get(Ticket, ticket_id)
+        assert ticket.customer_id == vas_desk.desk.customer_a.id
+        assert ledger.balance_cents(vas_desk.desk.customer_a.id) == 800
+    assert _records(app, vas_desk.subscription)[-1] == (
+        vas_desk.paid_item,
+        "balance",
+        10000,
+        10000,
+    )
