@@ -10,7 +10,8 @@ Columns:
 - ``form``: the kind of form data a POST sends (see ``FORMS``).
 - ``page``: expected statuses in ``ROLES`` order for a plain request.
 - ``fragment``: the same with ``HX-Request: true``; ``None`` means "as the
-  page, except that a 303 answers 200 with ``HX-Redirect``" (``see_other``).
+  page, except that a 303 answers 200 with ``HX-Redirect``" (``see_other``)
+  "and the login's 302 answers 401 with ``HX-Redirect``".
 - ``fresh``: the request changes the session itself (sign in, sign out,
   language), so each role sends it from a session of its own.
 
@@ -391,10 +392,18 @@ ROUTES = [
 
 
 def fragment_statuses(route: Route) -> str:
-    """The expected statuses with ``HX-Request``: see the module docstring."""
+    """The expected statuses with ``HX-Request``: see the module docstring.
+
+    Where the page sends an anonymous visitor to the login (302), htmx gets
+    401 with ``HX-Redirect`` to it instead.
+    """
     if route.fragment is not None:
-        return route.fragment
-    return " ".join("200" if s == "303" else s for s in route.page.split())
+        statuses = route.fragment.split()
+    else:
+        statuses = ["200" if s == "303" else s for s in route.page.split()]
+    if statuses[0] == "302" and not route.endpoint.startswith("auth."):
+        statuses[0] = "401"
+    return " ".join(statuses)
 
 
 def expected(route: Route, mode: str) -> dict[str, int]:

@@ -271,3 +271,27 @@ def test_registration_refuses_a_taken_email(client, make_customer):
     )
 
     assert response.status_code == 422
+
+
+def test_an_htmx_request_without_a_session_sends_the_page_to_the_login(client):
+    response = client.get(
+        "/tickets/new/service-quote?server=1",
+        headers={
+            "HX-Request": "true",
+            "HX-Current-URL": "http://localhost/tickets/new?server=1",
+        },
+    )
+
+    assert response.status_code == 401
+    assert response.get_data() == b""
+    assert response.headers["HX-Redirect"] == "/login?next=/tickets/new?server%3D1"
+
+
+def test_an_htmx_login_redirect_never_points_off_site(client):
+    response = client.get(
+        "/agent/tickets",
+        headers={"HX-Request": "true", "HX-Current-URL": "https://evil.example//x"},
+    )
+
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"].startswith("/login?next=/agent/tickets")

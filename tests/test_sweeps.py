@@ -181,6 +181,9 @@ def test_access(sweep_app, world, clients, route):
                 back = parse_qs(target.query).get("next", [""])[0]
                 assert target.path == "/login", context
                 assert back.startswith(urlsplit(url).path), (context, back)
+            if who == "anonymous" and status == 401:
+                target = urlsplit(response.headers["HX-Redirect"])
+                assert target.path == "/login", context
             if mode == "fragment" and route.method == "POST" and status == 200:
                 body = response.get_data(as_text=True)
                 assert "HX-Redirect" in response.headers or "<html" not in body

@@ -57,14 +57,17 @@ def see_other(endpoint: str, **values):
 def role_required(*roles: str):
     """Let a signed-in account with one of ``roles`` in; others get 403.
 
-    Anonymous visitors are sent to the login page with ``next`` set.
+    Anonymous visitors are sent to the login page with ``next`` set. An htmx
+    request (a session that expired on an open page) gets 401 with
+    ``HX-Redirect``, so the whole page goes to the login rather than the
+    login page being swapped into a fragment; ``next`` is then the page.
     """
 
     def decorator(view):
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
-                return redirect(url_for("auth.login", next=request.full_path))
+                return _to_login()
             if current_user.role not in roles:
                 abort(403)
             return view(*args, **kwargs)
@@ -73,6 +76,15 @@ def role_required(*roles: str):
         return wrapped
 
     return decorator
+
+
+def _to_login():
+    if not is_htmx():
+        return redirect(url_for("auth.login", next=request.full_path))
+    current = urlsplit(request.headers.get("HX-Current-URL", ""))
+    page = current.path + (f"?{current.query}" if current.query else "")
+    back = page if is_safe_next(page) else request.full_path
+    return "", 401, {"HX-Redirect": url_for("auth.login", next=back)}
 
 
 def get_or_404(model, ident: int, **owner):
