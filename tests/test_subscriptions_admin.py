@@ -22,6 +22,7 @@ from vas.models import SubscriptionEvent
 from vas.models import User
 from vas.services import ledger
 from vas.services import levels as level_service
+from vas.services import subscription_queries
 
 LIST = "/admin/vas/subscriptions"
 EXPORT = "/admin/vas/subscriptions.csv"
@@ -145,7 +146,7 @@ def test_list_shows_every_column_newest_first(
         customer_id=bob.id, level_id=vas.base, product_id=vas.metal
     )
     _add_record(app, first["subscription"], item_id=vas.items[0])
-    _add_record(app, first["subscription"], item_id=vas.items[1], source="push")
+    _add_record(app, first["subscription"], item_id=vas.items[1], source="free_level")
 
     response = admin_client.get(LIST)
 
@@ -291,16 +292,34 @@ def test_a_retired_level_is_offered_marked_and_still_shown(
     assert vas.names[vas.gold] in _table(html)
 
 
-def test_list_is_paginated(vas, three, admin_client, monkeypatch):
+def test_list_is_paged_by_key_newest_first(vas, three, admin_client, monkeypatch):
     monkeypatch.setattr(subscription_views, "PER_PAGE", 2)
+    c, b, a = (
+        three.c["subscription"],
+        three.b["subscription"],
+        three.a["subscription"],
+    )
 
     first = admin_client.get(LIST).get_data(as_text=True)
-    second = admin_client.get(f"{LIST}?page=2").get_data(as_text=True)
+    second = admin_client.get(f"{LIST}?before={b}").get_data(as_text=True)
+    back = admin_client.get(f"{LIST}?after={a}").get_data(as_text=True)
 
-    assert _row_ids(first) == [three.c["subscription"], three.b["subscription"]]
-    assert _row_ids(second) == [three.a["subscription"]]
-    assert "第 1 / 2 页" in first and "共 3 条" in first
-    assert 'href="/admin/vas/subscriptions?page=2"' in first
+    assert _row_ids(first) == [c, b]
+    assert f'href="/admin/vas/subscriptions?before={b}"' in first
+    assert "共 3 条" in first
+    assert _row_ids(second) == [a]
+    assert f'href="/admin/vas/subscriptions?after={a}"' in second
+    assert _row_ids(back) == [c, b]
+    assert 'href="/admin/vas/subscriptions?after=' not in back
+
+
+def test_a_count_past_the_cap_says_more_than(vas, three, admin_client, monkeypatch):
+    monkeypatch.setattr(subscription_queries, "LIST_COUNT_CAP", 2)
+
+    html = admin_client.get(LIST).get_data(as_text=True)
+
+    assert len(_row_ids(html)) == 3
+    assert "超过 2 条（只计到此数），请用筛选缩小范围" in html
 
 
 def test_filter_form_swaps_only_the_table_and_pushes_the_url(
@@ -715,7 +734,9 @@ def _grow(app, vas, make_customer, make_subscription, n):
             level_id=(vas.base, vas.silver, vas.gold)[i % 3],
             product_id=(vas.cloud, vas.metal)[i % 2],
         )
-        _add_record(app, made["subscription"], item_id=vas.items[0], source="push")
+        _add_record(
+            app, made["subscription"], item_id=vas.items[0], source="free_level"
+        )
 
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["page", "fragment"])
