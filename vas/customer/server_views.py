@@ -42,8 +42,11 @@ def _render_server(
     shortfall=None,
 ):
     subscription = subscriptions.for_server(server.id)
+    # The matrix first: it loads every active level, so the subscription's
+    # level is then found in the session instead of by one more query.
+    price_matrix = matrix.load_matrix() if subscription else None
     try:
-        renewal = renewals.quote_renewal(server)
+        renewal = renewals.quote_renewal(server, subscription=subscription)
     except VasError:
         renewal = None
     return render(
@@ -53,7 +56,7 @@ def _render_server(
         subscription=subscription,
         free_uses=subscriptions.free_uses_left(subscription.id) if subscription else 0,
         status_labels=subscriptions.STATUS_LABELS,
-        matrix=matrix.load_matrix() if subscription else None,
+        matrix=price_matrix,
         renewal=renewal,
         renew_form=RenewForm(formdata=None),
         change=change,
