@@ -197,6 +197,39 @@ class KeysetPage:
     before: int | None
 
 
+def paginate_matches(
+    ids: list[int], load, *, per_page: int = 20, count_cap: int = COUNT_CAP
+) -> KeysetPage:
+    """Page a list whose matching keys were fetched first, newest first.
+
+    For filters whose matches are few but hard to estimate (a keyword): the
+    keys come from one statement (at most ``count_cap + 1``, descending),
+    and only the page's rows are loaded, by key, with ``load(keys)``. The
+    planner then never walks the whole table in key order hoping to meet a
+    match early. ``?before=``/``?after=`` work as in ``paginate_keyset``.
+    """
+    capped = len(ids) > count_cap
+    ids = ids[:count_cap]
+    before = request.args.get("before", type=int)
+    after = request.args.get("after", type=int) if before is None else None
+    if after is not None:
+        newer = [key for key in ids if key > after]
+        chosen = newer[-per_page:]
+        more_newer, more_older = len(newer) > per_page, True
+    else:
+        older = [key for key in ids if before is None or key < before]
+        chosen = older[:per_page]
+        more_newer, more_older = before is not None, len(older) > per_page
+    rows = load(chosen) if chosen else []
+    return KeysetPage(
+        items=rows,
+        total=len(ids),
+        capped=capped,
+        after=chosen[0] if chosen and more_newer else None,
+        before=chosen[-1] if chosen and more_older else None,
+    )
+
+
 def paginate_keyset(
     query: Select,
     key,

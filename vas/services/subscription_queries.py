@@ -36,11 +36,17 @@ from vas.services.catalog import PRODUCT_TYPE_LABELS
 from vas.web import COUNT_CAP
 from vas.web import KeysetPage
 from vas.web import paginate_keyset
+from vas.web import paginate_matches
 
 # The list counts its matches up to here (see vas.web.COUNT_CAP).
 LIST_COUNT_CAP = COUNT_CAP
+# A keyword search fetches the ids of at most this many matches (and says
+# "more than" beyond): it looks for something particular.
+KEYWORD_MATCH_CAP = 1_000
 # Rows fetched per statement while the export streams.
 EXPORT_BATCH = 500
+# Keywords shorter than this match the start of an email, name or hostname.
+SHORT_KEYWORD = 3
 # A keyword of digits this long at most may also be a 产品ID (fits any int4).
 _SERVER_ID = re.compile(r"[0-9]{1,9}")
 # A spreadsheet runs a cell that starts with one of these as a formula.
@@ -82,7 +88,16 @@ def _conditions(filters: SubscriptionFilter) -> list:
         conditions.append(Subscription.status == filters.status)
     keyword = (filters.keyword or "").strip()
     if keyword:
-        pattern = "%" + re.sub(r"([\\%_])", r"\\\1", keyword) + "%"
+        escaped = re.sub(r"([\\%_])", r"\\\1", keyword)
+        # A trigram index finds a part of three characters or more anywhere.
+        # A shorter keyword (a two-character Chinese name) has no trigram of
+        # its own and would scan every row; it matches the start of the
+        # email, name or hostname instead, which the index finds by the
+        # trigrams that mark the start of a word.
+        if len(keyword) < SHORT_KEYWORD:
+            pattern = escaped + "%"
+        else:
+            pattern = "%" + escaped + "%"
         by_customer = (
             select(Subscription.id)
             .join(User, User.id == Subscription.customer_id)
@@ -133,7 +148,25 @@ def count_query(filters: SubscriptionFilter) -> Select:
 
 
 def list_page(filters: SubscriptionFilter, *, per_page: int) -> KeysetPage:
-    """Return one page of the list, newest first, from ``?before=``/``?after=``."""
+    """Return one page of the list, newest first, from ``?before=``/``?after=``.
+
+    A keyword search fetches the matching ids first (they are few, and the
+    planner cannot tell how few), then the page's rows by id.
+    """
+    if (filters.keyword or "").strip():
+        ids = db.session.scalars(
+            count_query(filters)
+            .order_by(Subscription.id.desc())
+            .limit(KEYWORD_MATCH_CAP + 1)
+        ).all()
+        base = subscriptions_query(SubscriptionFilter())
+
+        def load(page_ids: list[int]) -> list:
+            return list(db.session.execute(base.where(Subscription.id.in_(page_ids))))
+
+        return paginate_matches(
+            list(ids), load, per_page=per_page, count_cap=KEYWORD_MATCH_CAP
+        )
     return paginate_keyset(
         subscriptions_query(filters),
         Subscription.id,
