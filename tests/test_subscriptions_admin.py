@@ -313,6 +313,33 @@ def test_list_is_paged_by_key_newest_first(vas, three, admin_client, monkeypatch
     assert 'href="/admin/vas/subscriptions?after=' not in back
 
 
+def test_a_short_keyword_matches_the_start_a_longer_one_anywhere(three, admin_client):
+    a, b, c = three.a["subscription"], three.b["subscription"], three.c["subscription"]
+
+    def rows(keyword):
+        return _row_ids(admin_client.get(f"{LIST}?q={keyword}").get_data(as_text=True))
+
+    assert rows("Ca") == [b, a]  # Carol Wu, carol@shop.test
+    assert rows("ol") == []  # inside "Carol": too short to be looked for there
+    assert rows("arol") == [b, a]
+    assert rows("db") == [c]  # db-primary-07
+    assert rows("07") == []
+    assert rows("y-07") == [c]
+
+
+def test_keyword_matches_are_paged_by_key(vas, three, admin_client, monkeypatch):
+    monkeypatch.setattr(subscription_views, "PER_PAGE", 1)
+    a, b = three.a["subscription"], three.b["subscription"]
+
+    first = admin_client.get(f"{LIST}?q=carol").get_data(as_text=True)
+    second = admin_client.get(f"{LIST}?q=carol&before={b}").get_data(as_text=True)
+
+    assert _row_ids(first) == [b] and "共 2 条" in first
+    assert f'href="/admin/vas/subscriptions?q=carol&amp;before={b}"' in first
+    assert _row_ids(second) == [a]
+    assert f'href="/admin/vas/subscriptions?q=carol&amp;after={a}"' in second
+
+
 def test_a_count_past_the_cap_says_more_than(vas, three, admin_client, monkeypatch):
     monkeypatch.setattr(subscription_queries, "LIST_COUNT_CAP", 2)
 
@@ -740,7 +767,9 @@ def _grow(app, vas, make_customer, make_subscription, n):
 
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["page", "fragment"])
-@pytest.mark.parametrize("query", ["", "?q=example&status=active"])
+@pytest.mark.parametrize(
+    "query", ["", "?q=example&status=active", "?q=cu", "?status=active&before=999999"]
+)
 def test_list_costs_a_fixed_number_of_queries(
     app, vas, make_customer, make_subscription, count_queries, htmx, query
 ):
@@ -757,7 +786,8 @@ def test_list_costs_a_fixed_number_of_queries(
 
     assert len(_row_ids(response.get_data(as_text=True))) == 12
     assert few.count == many.count, (few.statements, many.statements)
-    assert many.count <= 5  # the user, the levels, the count, the rows
+    # The user, the levels, the count (or a keyword's matching ids), the rows.
+    assert many.count <= 4
 
 
 def test_a_hostile_customer_name_renders_escaped(
