@@ -4,6 +4,7 @@ import sqlalchemy as sa
 
 from vas.extensions import db
 from vas.models import User
+from vas.services import ticket_queries
 from vas.services.ticket_queries import Count
 from vas.web import count_rows
 from vas.web import paginate
@@ -44,3 +45,23 @@ def test_capped_counts_show_a_plus_and_keep_it_when_summed():
     assert str(sum(counts)) == "13+"
     assert str(sum([Count(1), Count(2)])) == "3"
     assert sum(counts) == 13
+
+
+def test_queue_tabs_count_each_status_up_to_the_cap(app, desk, make_ticket):
+    for n in range(2):
+        make_ticket(
+            customer_id=desk.customer_a.id,
+            department_id=desk.tech.id,
+            server_id=desk.server.id,
+            subject=f"slow disk {n}",
+            body="It is slow.",
+        )
+
+    with app.app_context():
+        agent = db.session.get(User, desk.agent.id)
+        counts = ticket_queries.queue_counts(agent, ticket_queries.QueueFilter(), cap=2)
+        exact = ticket_queries.queue_counts(agent, ticket_queries.QueueFilter())
+
+    assert str(counts["open"]) == "2+" and str(counts["closed"]) == "0"
+    assert str(sum(counts.values())) == "2+"
+    assert exact["open"] == 3 and str(exact["open"]) == "3"

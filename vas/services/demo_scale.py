@@ -132,6 +132,7 @@ def generate(factor: float, *, today: date | None = None, seed: int = 8) -> Size
         _ledger(context, sizes, first_user, _next_id(LedgerEntry)),
     )
     _move_sequences()
+    _analyze()
     logger.info("scale %s: done", factor)
     return sizes
 
@@ -427,6 +428,20 @@ def _writer() -> _Writer:
     if db.session.get_bind().dialect.name == "postgresql":
         return _CopyWriter()
     return _Writer()
+
+
+def _analyze() -> None:
+    """Refresh PostgreSQL's statistics: plans made before would guess blind."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        for table in (
+            "users",
+            "servers",
+            "subscriptions",
+            "tickets",
+            "ticket_messages",
+            "ledger_entries",
+        ):
+            db.session.execute(text(f"ANALYZE {table}"))
 
 
 def _move_sequences() -> None:

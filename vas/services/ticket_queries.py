@@ -27,9 +27,12 @@ from vas.models import TicketMessage
 from vas.models import User
 from vas.models import agent_departments
 from vas.services.errors import NotFound
-from vas.web import COUNT_CAP
 
 logger = logging.getLogger(__name__)
+
+# The queue's tabs count each status up to here and show "1000+" beyond;
+# the list under them counts up to vas.web.COUNT_CAP.
+STATUS_COUNT_CAP = 1_000
 
 
 @dataclass(frozen=True)
@@ -188,7 +191,7 @@ class Count(int):
 
 
 def queue_counts(
-    user: User, filters: QueueFilter, *, cap: int = COUNT_CAP
+    user: User, filters: QueueFilter, *, cap: int = STATUS_COUNT_CAP
 ) -> dict[str, Count]:
     """Count the queue's tickets per status under every filter but the status.
 
