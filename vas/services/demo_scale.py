@@ -15,7 +15,6 @@ goes below zero (M2), and every idempotency key is unique (M4).
 
 import logging
 import random
-from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC
@@ -23,10 +22,8 @@ from datetime import date
 from datetime import datetime
 from datetime import timedelta
 
-from sqlalchemy import Table
 from sqlalchemy import func
 from sqlalchemy import select
-from sqlalchemy import text
 
 from vas.extensions import db
 from vas.models import AppMeta
@@ -40,6 +37,7 @@ from vas.models import Ticket
 from vas.models import TicketMessage
 from vas.models import User
 from vas.services import accounts
+from vas.services import bulk_rows
 
 logger = logging.getLogger(__name__)
 
@@ -50,8 +48,6 @@ FULL = {
     "tickets": 2_000_000,
     "ledger": 5_000_000,
 }
-# Rows per statement (or per COPY buffer flush) while writing.
-BATCH = 5_000
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英"
 HOST_WORDS = ("web", "db", "app", "api", "cache", "mail", "shop", "blog", "git")
@@ -68,6 +64,10 @@ SUBJECTS = (
 # Ticket statuses and server outcomes, with their weights.
 TICKET_MIX = (("open", 3), ("answered", 3), ("customer_reply", 1), ("closed", 3))
 DEBIT_CAUSES = ("order", "renewal", "service_request", "upgrade", "push")
+
+
+# The tables the generator writes, in the order their rows go in.
+WRITTEN = (User, Server, Subscription, Ticket, TicketMessage, LedgerEntry)
 
 
 class ScaleRefused(RuntimeError):
@@ -106,7 +106,7 @@ def generate(factor: float, *, today: date | None = None, seed: int = 8) -> Size
     db.session.add(AppMeta(key=SCALE_MARK, value=f"{factor:g}"))
     db.session.flush()
 
-    writer = _writer()
+    writer = bulk_rows.writer()
     first_user = _next_id(User)
     first_server = _next_id(Server)
     logger.info("scale %s: writing %s", factor, sizes)
@@ -131,8 +131,9 @@ def generate(factor: float, *, today: date | None = None, seed: int = 8) -> Size
         LedgerEntry.__table__,
         _ledger(context, sizes, first_user, _next_id(LedgerEntry)),
     )
-    _move_sequences()
-    _analyze()
+    written = [model.__tablename__ for model in WRITTEN]
+    bulk_rows.move_sequences(written)
+    bulk_rows.analyze(written)
     logger.info("scale %s: done", factor)
     return sizes
 
@@ -391,74 +392,3 @@ def _ledger(context, sizes: Sizes, first_user: int, first: int) -> Iterator[dict
                 "created_at": when,
             }
             entry_id += 1
-
-
-# --- writing ---------------------------------------------------------------
-
-
-class _Writer:
-    """Multi-row inserts through SQLAlchemy Core, ``BATCH`` rows a statement."""
-
-    def write(self, table: Table, rows: Iterable[dict]) -> None:
-        connection = db.session.connection()
-        batch: list[dict] = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) == BATCH:
-                connection.execute(table.insert(), batch)
-                batch = []
-        if batch:
-            connection.execute(table.insert(), batch)
-
-
-class _CopyWriter(_Writer):
-    """PostgreSQL ``COPY … FROM STDIN``: the fastest way rows go in."""
-
-    def write(self, table: Table, rows: Iterable[dict]) -> None:
-        columns = [column.name for column in table.columns]
-        cursor = db.session.connection().connection.dbapi_connection.cursor()
-        statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
-        with cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row([row[name] for name in columns])
-        cursor.close()
-
-
-def _writer() -> _Writer:
-    if db.session.get_bind().dialect.name == "postgresql":
-        return _CopyWriter()
-    return _Writer()
-
-
-def _analyze() -> None:
-    """Refresh PostgreSQL's statistics: plans made before would guess blind."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        for table in (
-            "users",
-            "servers",
-            "subscriptions",
-            "tickets",
-            "ticket_messages",
-            "ledger_entries",
-        ):
-            db.session.execute(text(f"ANALYZE {table}"))
-
-
-def _move_sequences() -> None:
-    """Move PostgreSQL's id sequences past the ids written explicitly."""
-    if db.session.get_bind().dialect.name != "postgresql":
-        return
-    for table in (
-        "users",
-        "servers",
-        "subscriptions",
-        "tickets",
-        "ticket_messages",
-        "ledger_entries",
-    ):
-        db.session.execute(
-            text(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
-                f" (SELECT MAX(id) FROM {table}))"
-            )
-        )
