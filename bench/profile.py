@@ -78,10 +78,15 @@ def main(argv=None) -> int:
             print(" ".join(statement.split())[:300], file=sys.stderr)
     started = time.perf_counter()
     if args.time_only:
+        cpu = time.process_time()
         for _ in range(args.runs):
             once()
         elapsed = time.perf_counter() - started
-        print(f"{args.runs} requests, {elapsed / args.runs * 1000:.2f} ms each")
+        cpu = time.process_time() - cpu
+        print(
+            f"{args.runs} requests, {elapsed / args.runs * 1000:.2f} ms each, "
+            f"{cpu / args.runs * 1000:.2f} ms of CPU"
+        )
         return 0
     profiler = Profiler(interval=0.0005)
     with profiler:

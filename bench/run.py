@@ -39,6 +39,8 @@ BIN = Path(sys.executable).parent
 USER_AGENT = "vas-bench"
 BASE_PORT, VAS_PORT = 8811, 8812
 READ_TARGET, WRITE_TARGET = 0.6, 0.5
+# The two prices a matrix cell save alternates between.
+PRICES_CENTS = (1100, 1200)
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 # A key of this run only: VAS runs with VAS_ENV=production, which needs one.
 SECRET_KEY = secrets.token_hex(32)
@@ -454,14 +456,17 @@ def cell_versions(databases: Databases, ids: dict, args) -> str:
     cells = []
     with engine.connect() as conn:
         for item, level, _version in ids["cells"][: args.connections]:
-            version = conn.execute(
+            version, cents = conn.execute(
                 sa.text(
-                    "SELECT version FROM item_prices"
+                    "SELECT version, price_cents FROM item_prices"
                     " WHERE item_id = :item AND level_id = :level"
                 ),
                 {"item": item, "level": level},
-            ).scalar_one()
-            cells.append(f"/admin/vas/prices/{item}/{level} {version}")
+            ).one()
+            # Start with the price the cell does not hold, so every save
+            # changes it (saving the same price is not a write).
+            first = 2 if cents == PRICES_CENTS[0] else 1
+            cells.append(f"/admin/vas/prices/{item}/{level} {version} {first}")
     engine.dispose()
     return ";".join(cells)
 
@@ -492,7 +497,9 @@ def measure(args, databases: Databases, ids: dict) -> list[dict]:
             scenario = formatted(template, ids, session.csrf)
             extra = {}
             if scenario.mode == "matrix":
-                extra["BENCH_PRICES"] = "11.00 12.00"
+                extra["BENCH_PRICES"] = " ".join(
+                    f"{cents // 100}.{cents % 100:02d}" for cents in PRICES_CENTS
+                )
             status = probe(session, scenario, ids)
             row = {"scenario": scenario, "status": status}
             results.append(row)
@@ -589,6 +596,11 @@ def print_row(row, flush=False) -> None:
     rps = median(vas, "rps") / median(base, "rps")
     target = READ_TARGET if scenario.kind == "read" else WRITE_TARGET
     errors = sum(run["errors"] for run in vas)
+    kinds = {
+        key.removeprefix("errors_"): sum(run[key] for run in vas)
+        for key in vas[0]
+        if key.startswith("errors_") and any(run[key] for run in vas)
+    }
     b50, v50 = median(base, "p50_us") / 1000, median(vas, "p50_us") / 1000
     b99, v99 = median(base, "p99_us") / 1000, median(vas, "p99_us") / 1000
     print(
@@ -597,7 +609,7 @@ def print_row(row, flush=False) -> None:
         f"ratio {rps:4.2f} (target {target})  "
         f"p50 {b50:6.2f} / {v50:6.2f} ms  p99 {b99:6.2f} / {v99:6.2f} ms"
         f"  {'ok' if rps >= target else 'SHORT'}"
-        f"{f'  errors {errors}' if errors else ''}",
+        f"{f'  errors {errors} {kinds}' if errors else ''}",
         flush=flush,
     )
 

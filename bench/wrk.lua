@@ -5,9 +5,10 @@
 -- lines separated by "\n". BENCH_MODE:
 --   plain   the same request every time;
 --   intent  "{intent}" in the body becomes a fresh 32-hex token per request;
---   matrix  each thread owns one price cell (BENCH_CELLS: "path version;..."),
---           alternates between two prices (BENCH_PRICES: "a b") and follows
---           the cell's version, re-reading it from a 409 answer.
+--   matrix  each thread owns one price cell (BENCH_CELLS: "path version first;
+--           ..."), alternates between two prices (BENCH_PRICES: "a b"),
+--           starting with the one numbered first, and follows the cell's
+--           version, re-reading it from a 409 answer.
 -- BENCH_OUT: where done() writes the summary as JSON.
 
 local method = os.getenv("BENCH_METHOD") or "GET"
@@ -39,16 +40,15 @@ function init(args)
   if mode == "matrix" then
     local cells = {}
     for entry in string.gmatch(os.getenv("BENCH_CELLS") or "", "[^;]+") do
-      local p, v = string.match(entry, "^(%S+)%s+(%d+)$")
-      table.insert(cells, { p, tonumber(v) })
+      local p, v, f = string.match(entry, "^(%S+)%s+(%d+)%s+(%d+)$")
+      table.insert(cells, { p, tonumber(v), tonumber(f) })
     end
     local mine = cells[((thread_number or 1) - 1) % #cells + 1]
-    cell_path, cell_version = mine[1], mine[2]
+    cell_path, cell_version, turn = mine[1], mine[2], mine[3]
     prices = {}
     for price in string.gmatch(os.getenv("BENCH_PRICES") or "1.00 2.00", "%S+") do
       table.insert(prices, price)
     end
-    turn = 1
   end
 end
 
