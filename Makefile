@@ -6,7 +6,12 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup setup-dev catalogs migrate demo lint format extract-messages clean
+.PHONY: run test setup setup-dev catalogs migrate demo lint format extract-messages clean bench bench-setup
+
+# Benchmarks (not part of `make test`): VAS against a bare Flask baseline,
+# served by gunicorn and driven by wrk (apt-get install wrk). See bench/.
+DB ?= sqlite
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
 run: setup catalogs migrate demo
 	@echo "VAS is serving at http://$(HOST):$(PORT) (Ctrl-C stops it)."
@@ -56,6 +61,12 @@ format: setup-dev
 extract-messages: setup
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o vas/translations/messages.pot .
 	$(BIN)/pybabel update -i vas/translations/messages.pot -d vas/translations --no-fuzzy-matching --ignore-obsolete
+
+bench-setup: setup
+	$(BIN)/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+
+bench: bench-setup catalogs
+	$(BIN)/python -m bench.run --db $(DB) --pg-url $(PG_URL)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-results

@@ -22,6 +22,7 @@ from vas.models import SubscriptionEvent
 from vas.models import User
 from vas.services import ledger
 from vas.services import levels as level_service
+from vas.services import subscription_queries
 
 LIST = "/admin/vas/subscriptions"
 EXPORT = "/admin/vas/subscriptions.csv"
@@ -291,16 +292,61 @@ def test_a_retired_level_is_offered_marked_and_still_shown(
     assert vas.names[vas.gold] in _table(html)
 
 
-def test_list_is_paginated(vas, three, admin_client, monkeypatch):
+def test_list_is_paged_by_key_newest_first(vas, three, admin_client, monkeypatch):
     monkeypatch.setattr(subscription_views, "PER_PAGE", 2)
+    c, b, a = (
+        three.c["subscription"],
+        three.b["subscription"],
+        three.a["subscription"],
+    )
 
     first = admin_client.get(LIST).get_data(as_text=True)
-    second = admin_client.get(f"{LIST}?page=2").get_data(as_text=True)
+    second = admin_client.get(f"{LIST}?before={b}").get_data(as_text=True)
+    back = admin_client.get(f"{LIST}?after={a}").get_data(as_text=True)
 
-    assert _row_ids(first) == [three.c["subscription"], three.b["subscription"]]
-    assert _row_ids(second) == [three.a["subscription"]]
-    assert "第 1 / 2 页" in first and "共 3 条" in first
-    assert 'href="/admin/vas/subscriptions?page=2"' in first
+    assert _row_ids(first) == [c, b]
+    assert f'href="/admin/vas/subscriptions?before={b}"' in first
+    assert "共 3 条" in first
+    assert _row_ids(second) == [a]
+    assert f'href="/admin/vas/subscriptions?after={a}"' in second
+    assert _row_ids(back) == [c, b]
+    assert 'href="/admin/vas/subscriptions?after=' not in back
+
+
+def test_a_short_keyword_matches_the_start_a_longer_one_anywhere(three, admin_client):
+    a, b, c = three.a["subscription"], three.b["subscription"], three.c["subscription"]
+
+    def rows(keyword):
+        return _row_ids(admin_client.get(f"{LIST}?q={keyword}").get_data(as_text=True))
+
+    assert rows("Ca") == [b, a]  # Carol Wu, carol@shop.test
+    assert rows("ol") == []  # inside "Carol": too short to be looked for there
+    assert rows("arol") == [b, a]
+    assert rows("db") == [c]  # db-primary-07
+    assert rows("07") == []
+    assert rows("y-07") == [c]
+
+
+def test_keyword_matches_are_paged_by_key(vas, three, admin_client, monkeypatch):
+    monkeypatch.setattr(subscription_views, "PER_PAGE", 1)
+    a, b = three.a["subscription"], three.b["subscription"]
+
+    first = admin_client.get(f"{LIST}?q=carol").get_data(as_text=True)
+    second = admin_client.get(f"{LIST}?q=carol&before={b}").get_data(as_text=True)
+
+    assert _row_ids(first) == [b] and "共 2 条" in first
+    assert f'href="/admin/vas/subscriptions?q=carol&amp;before={b}"' in first
+    assert _row_ids(second) == [a]
+    assert f'href="/admin/vas/subscriptions?q=carol&amp;after={a}"' in second
+
+
+def test_a_count_past_the_cap_says_more_than(vas, three, admin_client, monkeypatch):
+    monkeypatch.setattr(subscription_queries, "LIST_COUNT_CAP", 2)
+
+    html = admin_client.get(LIST).get_data(as_text=True)
+
+    assert len(_row_ids(html)) == 3
+    assert "超过 2 条（只计到此数），请用筛选缩小范围" in html
 
 
 def test_filter_form_swaps_only_the_table_and_pushes_the_url(
@@ -663,7 +709,9 @@ def _grow(app, vas, make_customer, make_subscription, n):
 
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["page", "fragment"])
-@pytest.mark.parametrize("query", ["", "?q=example&status=active"])
+@pytest.mark.parametrize(
+    "query", ["", "?q=example&status=active", "?q=cu", "?status=active&before=999999"]
+)
 def test_list_costs_a_fixed_number_of_queries(
     app, vas, make_customer, make_subscription, count_queries, htmx, query
 ):
@@ -680,7 +728,8 @@ def test_list_costs_a_fixed_number_of_queries(
 
     assert len(_row_ids(response.get_data(as_text=True))) == 12
     assert few.count == many.count, (few.statements, many.statements)
-    assert many.count <= 5  # the user, the levels, the count, the rows
+    # The user, the levels, the count (or a keyword's matching ids), the rows.
+    assert many.count <= 4
 
 
 def test_a_hostile_customer_name_renders_escaped(

@@ -431,6 +431,7 @@ def test_query_counts_do_not_grow_with_tickets_or_messages(
     requests = [
         (agent_page, "/agent/tickets"),
         (agent_htmx, "/agent/tickets"),
+        (agent_page, f"/agent/tickets?status=open&department_id={desk.tech.id}"),
         (agent_page, "/agent/tickets/mine"),
         (agent_page, f"/agent{ticket}"),
         (agent_htmx, f"/agent{ticket}"),

@@ -226,4 +226,33 @@ def test_matrix_page_costs_a_fixed_number_of_queries(
         assert client.get("/admin/vas/matrix").status_code == 200
 
     assert small.count == large.count
-    assert large.count <= 6
+    assert large.count <= 4  # the user, the levels, the items, the prices
+
+
+def test_a_cell_save_costs_a_fixed_number_of_queries(
+    app, make_client, make_admin, make_vas_catalog, count_queries
+):
+    admin = make_admin()
+    built = make_vas_catalog(admin_id=admin.id, items=2, extra_levels=1)
+    htmx = make_client(htmx=True)
+    htmx.login(admin.email)
+    htmx.csrf_token()  # read once, outside the counted requests
+    item, level = built["items"][0], built["levels"][1]
+
+    def save(price: str):
+        version = _open_editor(htmx, item, level)
+        with count_queries() as counter:
+            response = htmx.post(
+                f"/admin/vas/prices/{item}/{level}",
+                {"price": price, "version": version},
+            )
+        assert response.status_code == 200
+        return counter
+
+    few = save("12.00")
+    make_vas_catalog(admin_id=admin.id, items=15, extra_levels=2)
+    many = save("13.00")
+
+    assert few.count == many.count, (few.statements, many.statements)
+    # The user, the cell, its conditional update, the cell again, the audit row.
+    assert many.count <= 5, many.statements

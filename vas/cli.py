@@ -9,6 +9,7 @@ from vas.extensions import db
 from vas.services import accounts
 from vas.services import clock
 from vas.services import demo
+from vas.services import demo_scale
 from vas.services import mail
 from vas.services import sync as sync_steps
 from vas.services import tickets
@@ -23,14 +24,29 @@ cli = AppGroup("vas", help="VAS administration jobs.")
 @click.option(
     "--force", is_flag=True, help="Load into a database the demo did not create."
 )
-def load_demo(force: bool) -> None:
-    """Load or refresh the demo data (idempotent)."""
+@click.option(
+    "--scale",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Also add N x (200,000 customers, 1,000,000 servers and subscriptions, "
+    "2,000,000 tickets, 5,000,000 ledger entries); once per database.",
+)
+def load_demo(force: bool, scale: float | None) -> None:
+    """Load or refresh the demo data (idempotent); ``--scale`` adds bulk data."""
     try:
         demo.load(force=force)
+        if scale is not None:
+            sizes = demo_scale.generate(scale)
         db.session.commit()
-    except demo.DemoRefused as exc:
+    except (demo.DemoRefused, demo_scale.ScaleRefused) as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
+
+    if scale is not None:
+        click.echo(
+            f"Added {sizes.customers} customers, {sizes.servers} servers and "
+            f"subscriptions, {sizes.tickets} tickets, {sizes.ledger} ledger entries."
+        )
 
     click.echo("Demo data is loaded. Sign in at http://127.0.0.1:5000 with:")
     for email, _name, role, _push in demo.STAFF:

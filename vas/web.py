@@ -23,6 +23,9 @@ from sqlalchemy import select
 from vas.extensions import db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Lists count their matches up to here and say "more than" beyond: an exact
+# count of a million rows costs more than the page itself.
+COUNT_CAP = 10_000
 
 
 def is_htmx() -> bool:
@@ -126,12 +129,17 @@ def _is_plain_path(target: str) -> bool:
 
 @dataclass(frozen=True)
 class Page:
-    """One page of rows plus what the pager needs."""
+    """One page of rows plus what the pager needs.
+
+    ``capped`` says that ``total`` is a lower bound: more rows match than
+    were counted, and only the pages up to the cap can be reached.
+    """
 
     items: list
     number: int
     per_page: int
     total: int
+    capped: bool = False
 
     @property
     def pages(self) -> int:
@@ -146,12 +154,130 @@ class Page:
         return self.number < self.pages
 
 
-def paginate(query: Select, *, per_page: int = 20, scalars: bool = True) -> Page:
-    """Run ``query`` for the page named by ``?page=``, counting the total once."""
+def paginate(
+    query: Select,
+    *,
+    per_page: int = 20,
+    scalars: bool = True,
+    count_query: Select | None = None,
+    count_cap: int | None = COUNT_CAP,
+) -> Page:
+    """Run ``query`` for the page named by ``?page=``, counting the total once.
+
+    :param count_query: rows to count, when cheaper than ``query`` (no joins).
+    :param count_cap: count at most this many rows (None: all); the pages
+        beyond it are not offered, so no request reads past the cap with a
+        large OFFSET. Narrower filters reach the rows beyond.
+    """
     number = max(1, request.args.get("page", 1, type=int) or 1)
-    total = db.session.scalar(
-        select(func.count()).select_from(query.order_by(None).subquery())
-    )
+    counted = (query if count_query is None else count_query).order_by(None)
+    total, capped = count_rows(counted, count_cap)
+    if capped:
+        number = min(number, max(1, count_cap // per_page))
     rows = db.session.execute(query.limit(per_page).offset((number - 1) * per_page))
     items = list(rows.scalars().unique() if scalars else rows)
-    return Page(items=items, number=number, per_page=per_page, total=total)
+    return Page(
+        items=items, number=number, per_page=per_page, total=total, capped=capped
+    )
+
+
+def count_rows(query: Select, cap: int | None = None) -> tuple[int, bool]:
+    """Count the rows of ``query``, at most ``cap`` of them.
+
+    Return the count and whether more rows match than were counted.
+    """
+    if cap is not None:
+        query = query.limit(cap + 1)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    if cap is not None and total > cap:
+        return cap, True
+    return total, False
+
+
+@dataclass(frozen=True)
+class KeysetPage:
+    """One page of a list read newest first by a unique key, and its links.
+
+    ``after`` and ``before`` are the keys the previous and next links carry
+    (None where there is no such page); ``total`` is counted as in ``Page``.
+    """
+
+    items: list
+    total: int
+    capped: bool
+    after: int | None
+    before: int | None
+
+
+def paginate_matches(
+    ids: list[int], load, *, per_page: int = 20, count_cap: int = COUNT_CAP
+) -> KeysetPage:
+    """Page a list whose matching keys were fetched first, newest first.
+
+    For filters whose matches are few but hard to estimate (a keyword): the
+    keys come from one statement (at most ``count_cap + 1``, descending),
+    and only the page's rows are loaded, by key, with ``load(keys)``. The
+    planner then never walks the whole table in key order hoping to meet a
+    match early. ``?before=``/``?after=`` work as in ``paginate_keyset``.
+    """
+    capped = len(ids) > count_cap
+    ids = ids[:count_cap]
+    before = request.args.get("before", type=int)
+    after = request.args.get("after", type=int) if before is None else None
+    if after is not None:
+        newer = [key for key in ids if key > after]
+        chosen = newer[-per_page:]
+        more_newer, more_older = len(newer) > per_page, True
+    else:
+        older = [key for key in ids if before is None or key < before]
+        chosen = older[:per_page]
+        more_newer, more_older = before is not None, len(older) > per_page
+    rows = load(chosen) if chosen else []
+    return KeysetPage(
+        items=rows,
+        total=len(ids),
+        capped=capped,
+        after=chosen[0] if chosen and more_newer else None,
+        before=chosen[-1] if chosen and more_older else None,
+    )
+
+
+def paginate_keyset(
+    query: Select,
+    key,
+    row_key,
+    *,
+    per_page: int = 20,
+    count_query: Select,
+    count_cap: int = COUNT_CAP,
+) -> KeysetPage:
+    """Page ``query``, ordered by ``key`` descending, with ``?before=``/``?after=``.
+
+    Each page starts from a key rather than an OFFSET, so a page deep in a
+    million rows costs what the first one does.
+
+    :param row_key: gives the key of a fetched row.
+    """
+    before = request.args.get("before", type=int)
+    after = request.args.get("after", type=int) if before is None else None
+    if after is not None:
+        ascending = query.where(key > after).order_by(None).order_by(key.asc())
+        rows = list(db.session.execute(ascending.limit(per_page + 1)))
+        more_newer = len(rows) > per_page
+        rows = rows[:per_page][::-1]
+        more_older = True
+    else:
+        if before is not None:
+            query = query.where(key < before)
+        rows = list(db.session.execute(query.limit(per_page + 1)))
+        more_older = len(rows) > per_page
+        rows = rows[:per_page]
+        more_newer = before is not None
+    total, capped = count_rows(count_query, count_cap)
+    return KeysetPage(
+        items=rows,
+        total=total,
+        capped=capped,
+        after=row_key(rows[0]) if rows and more_newer else None,
+        before=row_key(rows[-1]) if rows and more_older else None,
+    )

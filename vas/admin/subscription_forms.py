@@ -44,7 +44,10 @@ class SubscriptionFilterForm(FlaskForm):
         _l("搜索关键词"),
         filters=[_strip],
         validators=[Optional(), Length(max=100, message=_l("关键词最多 100 个字符。"))],
-        render_kw={"placeholder": _l("邮箱 / 姓名 / 主机名 / 产品ID")},
+        render_kw={
+            "placeholder": _l("邮箱 / 姓名 / 主机名 / 产品ID"),
+            "title": _l("一到两个字匹配开头，三个字及以上匹配任意位置"),
+        },
     )
     level_id = SelectField(_l("服务等级"), validate_choice=False)
     status = SelectField(_l("状态"), validate_choice=False)

@@ -20,7 +20,6 @@ from vas.services.errors import AlreadyRefunded
 from vas.services.subscriptions import EVENT_LABELS
 from vas.services.subscriptions import SOURCE_LABELS
 from vas.services.subscriptions import STATUS_LABELS
-from vas.web import paginate
 from vas.web import render
 from vas.web import see_other
 
@@ -38,8 +37,7 @@ def _filter_form() -> SubscriptionFilterForm:
 def list_subscriptions():
     """List subscriptions (业务列表) with filters, newest first."""
     form = _filter_form()
-    query = subscription_queries.subscriptions_query(form.filters())
-    page = paginate(query, per_page=PER_PAGE, scalars=False)
+    page = subscription_queries.list_page(form.filters(), per_page=PER_PAGE)
     return render(
         "admin/subscriptions.html",
         "admin/_subscriptions_table.html",

@@ -23,7 +23,6 @@ from vas.money import format_money
 from vas.services import clock
 from vas.services import matrix
 from vas.services import renewals
-from vas.services import service_requests
 from vas.services import subscriptions
 from vas.services.errors import InsufficientBalance
 from vas.services.errors import VasError
@@ -45,8 +44,11 @@ def _render_server(
     shortfall=None,
 ):
     subscription = subscriptions.for_server(server.id)
+    # The matrix first: it loads every active level, so the subscription's
+    # level is then found in the session instead of by one more query.
+    price_matrix = matrix.load_matrix() if subscription else None
     try:
-        renewal = renewals.quote_renewal(server)
+        renewal = renewals.quote_renewal(server, subscription=subscription)
     except VasError:
         renewal = None
     return render(
@@ -56,12 +58,8 @@ def _render_server(
         subscription=subscription,
         free_uses=subscriptions.free_uses_left(subscription.id) if subscription else 0,
         status_labels=subscriptions.STATUS_LABELS,
-        matrix=matrix.load_matrix() if subscription else None,
-        request_department=(
-            service_requests.business_department()
-            if subscription and subscription.is_live_on(clock.today())
-            else None
-        ),
+        matrix=price_matrix,
+        can_request=bool(subscription and subscription.is_live_on(clock.today())),
         renewal=renewal,
         renew_form=RenewForm(formdata=None),
         change=change,

@@ -83,11 +83,13 @@ def _render_new_ticket(form: TicketForm, *, code: int = 200, shortfall=None):
 def create_ticket():
     """Open a ticket, or request a service item through a business technical one.
 
-    ``?server=`` and ``?item_id=`` preselect a server and an item (links from
-    the product page).
+    ``?server=`` and ``?item_id=`` preselect a server and an item (the
+    product page links here); a server alone preselects 业务技术工单.
     """
     if request.method == "GET":
         form = _ticket_form(request.args)
+        if form.server.data and form.department.data is None and form.offered.business:
+            form.department.data = form.offered.business.id  # a service request
         return _render_new_ticket(form)
 
     form = _ticket_form()

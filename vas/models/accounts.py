@@ -5,6 +5,7 @@ from datetime import datetime
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint
 from sqlalchemy import Identity
+from sqlalchemy import Index
 from sqlalchemy import String
 from sqlalchemy import false
 from sqlalchemy import true
@@ -26,6 +27,19 @@ class User(UserMixin, db.Model):
         CheckConstraint("role IN ('customer', 'agent', 'admin')", name="role"),
         # M2: a balance never goes below zero, whatever the code does.
         CheckConstraint("balance_cents >= 0", name="balance_not_negative"),
+        # Keyword search matches parts of these (trigram GIN on PostgreSQL).
+        Index(
+            "ix_users_email_trgm",
+            "email",
+            postgresql_using="gin",
+            postgresql_ops={"email": "gin_trgm_ops"},
+        ),
+        Index(
+            "ix_users_name_trgm",
+            "name",
+            postgresql_using="gin",
+            postgresql_ops={"name": "gin_trgm_ops"},
+        ),
         {"sqlite_autoincrement": True},
     )
 

@@ -30,6 +30,13 @@ class Server(db.Model):
         CheckConstraint("billing_months IN (1, 3, 6, 12)", name="billing_months"),
         Index("ix_servers_customer_status", "customer_id", "status"),
         Index("ix_servers_due_date", "due_date"),
+        # Keyword search matches parts of it (trigram GIN on PostgreSQL).
+        Index(
+            "ix_servers_hostname_trgm",
+            "hostname",
+            postgresql_using="gin",
+            postgresql_ops={"hostname": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

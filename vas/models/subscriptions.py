@@ -54,7 +54,8 @@ class Subscription(db.Model):
             "status IN ('active', 'expired', 'suspended', 'cancelled')", name="status"
         ),
         Index("ix_subscriptions_customer_id", "customer_id", "id"),
-        Index("ix_subscriptions_level_status", "level_id", "status"),
+        # The list filtered by level and status, newest first.
+        Index("ix_subscriptions_level_status_id", "level_id", "status", "id"),
         Index("ix_subscriptions_status", "status", "id"),
     )
 

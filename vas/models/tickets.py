@@ -74,7 +74,13 @@ class Ticket(db.Model):
             "status IN ('open', 'answered', 'customer_reply', 'closed')",
             name="status",
         ),
-        Index("ix_tickets_status_department", "status", "department_id"),
+        # The agent queue by status and department, longest waiting first.
+        Index(
+            "ix_tickets_status_department_waiting",
+            "status",
+            "department_id",
+            "waiting_since",
+        ),
         Index("ix_tickets_customer_id_id", "customer_id", "id"),
         Index("ix_tickets_assignee_status", "assignee_id", "status"),
         Index("ix_tickets_waiting_since", "waiting_since"),

@@ -18,6 +18,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy.orm import joinedload
 
 from vas.extensions import db
 from vas.models import Order
@@ -66,7 +67,7 @@ class RenewalQuote:
 
 def own_server(customer: User, server_id: int) -> Server:
     """Load one of the customer's servers; anyone else's is not found (A1)."""
-    server = db.session.get(Server, server_id)
+    server = db.session.get(Server, server_id, options=[joinedload(Server.product)])
     if server is None or server.customer_id != customer.id:
         raise NotFound()
     return server
@@ -83,8 +84,14 @@ def renewal_level(subscription: Subscription | None) -> ServiceLevel | None:
     return level
 
 
-def quote_renewal(server: Server) -> RenewalQuote:
-    """Price one renewal of a server for its billing cycle, from today's prices."""
+def quote_renewal(
+    server: Server, *, subscription: Subscription | None = None
+) -> RenewalQuote:
+    """Price one renewal of a server for its billing cycle, from today's prices.
+
+    :param subscription: the server's subscription when the caller has it
+        loaded already; otherwise it is looked up.
+    """
     if server.status == "terminated":
         raise RenewalRefused(_l("已终止的服务器不能续费。"))
     product = server.product
@@ -92,7 +99,8 @@ def quote_renewal(server: Server) -> RenewalQuote:
     discount_percent = cycle.discount_percent if cycle and cycle.is_enabled else 0
 
     server_list = product.monthly_price_cents * server.billing_months
-    subscription = subscriptions.for_server(server.id)
+    if subscription is None:
+        subscription = subscriptions.for_server(server.id)
     level = renewal_level(subscription)
     return RenewalQuote(
         server=server,

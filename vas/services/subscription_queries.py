@@ -2,7 +2,9 @@
 
 Every query here costs a fixed number of statements whatever the number of
 rows: the level, server, product and customer come with the subscription
-through joins, and the count of service records is a scalar subquery.
+through joins, and the count of service records is a scalar subquery. The
+list pages by key (keyset), not by OFFSET, and counts up to a cap, so a page
+of a million subscriptions costs what a page of a hundred does.
 """
 
 import csv
@@ -31,9 +33,20 @@ from vas.models import User
 from vas.services import subscriptions
 from vas.services import vas_refunds
 from vas.services.catalog import PRODUCT_TYPE_LABELS
+from vas.web import COUNT_CAP
+from vas.web import KeysetPage
+from vas.web import paginate_keyset
+from vas.web import paginate_matches
 
+# The list counts its matches up to here (see vas.web.COUNT_CAP).
+LIST_COUNT_CAP = COUNT_CAP
+# A keyword search fetches the ids of at most this many matches (and says
+# "more than" beyond): it looks for something particular.
+KEYWORD_MATCH_CAP = 1_000
 # Rows fetched per statement while the export streams.
 EXPORT_BATCH = 500
+# Keywords shorter than this match the start of an email, name or hostname.
+SHORT_KEYWORD = 3
 # A keyword of digits this long at most may also be a 产品ID (fits any int4).
 _SERVER_ID = re.compile(r"[0-9]{1,9}")
 # A spreadsheet runs a cell that starts with one of these as a formula.
@@ -59,6 +72,54 @@ def record_count():
     )
 
 
+def _conditions(filters: SubscriptionFilter) -> list:
+    """Return the filters as conditions on the subscriptions table alone.
+
+    The keyword is matched through id subqueries (a UNION) rather than an OR
+    across joined tables, so each part can use its own index (trigram GIN on
+    PostgreSQL) and the list and its count need no join to filter.
+    """
+    conditions = []
+    if filters.customer_id:
+        conditions.append(Subscription.customer_id == filters.customer_id)
+    if filters.level_id:
+        conditions.append(Subscription.level_id == filters.level_id)
+    if filters.status in SUBSCRIPTION_STATUSES:
+        conditions.append(Subscription.status == filters.status)
+    keyword = (filters.keyword or "").strip()
+    if keyword:
+        escaped = re.sub(r"([\\%_])", r"\\\1", keyword)
+        # A trigram index finds a part of three characters or more anywhere.
+        # A shorter keyword (a two-character Chinese name) has no trigram of
+        # its own and would scan every row; it matches the start of the
+        # email, name or hostname instead, which the index finds by the
+        # trigrams that mark the start of a word.
+        if len(keyword) < SHORT_KEYWORD:
+            pattern = escaped + "%"
+        else:
+            pattern = "%" + escaped + "%"
+        by_customer = (
+            select(Subscription.id)
+            .join(User, User.id == Subscription.customer_id)
+            .where(
+                or_(
+                    User.email.ilike(pattern, escape="\\"),
+                    User.name.ilike(pattern, escape="\\"),
+                )
+            )
+        )
+        server_matches = [Server.hostname.ilike(pattern, escape="\\")]
+        if _SERVER_ID.fullmatch(keyword):
+            server_matches.append(Server.id == int(keyword))
+        by_server = (
+            select(Subscription.id)
+            .join(Server, Server.id == Subscription.server_id)
+            .where(or_(*server_matches))
+        )
+        conditions.append(Subscription.id.in_(by_customer.union(by_server)))
+    return conditions
+
+
 def subscriptions_query(filters: SubscriptionFilter) -> Select:
     """Build the admin list of subscriptions, newest first.
 
@@ -76,25 +137,44 @@ def subscriptions_query(filters: SubscriptionFilter) -> Select:
             contains_eager(Subscription.level),
             contains_eager(Subscription.server).contains_eager(Server.product),
         )
+        .where(*_conditions(filters))
     )
-    if filters.customer_id:
-        query = query.where(Subscription.customer_id == filters.customer_id)
-    if filters.level_id:
-        query = query.where(Subscription.level_id == filters.level_id)
-    if filters.status in SUBSCRIPTION_STATUSES:
-        query = query.where(Subscription.status == filters.status)
-    keyword = (filters.keyword or "").strip()
-    if keyword:
-        pattern = "%" + re.sub(r"([\\%_])", r"\\\1", keyword) + "%"
-        matches = [
-            User.email.ilike(pattern, escape="\\"),
-            User.name.ilike(pattern, escape="\\"),
-            Server.hostname.ilike(pattern, escape="\\"),
-        ]
-        if _SERVER_ID.fullmatch(keyword):
-            matches.append(Server.id == int(keyword))
-        query = query.where(or_(*matches))
     return query.order_by(Subscription.id.desc())
+
+
+def count_query(filters: SubscriptionFilter) -> Select:
+    """Build the rows to count for the list: the same filters, no joins."""
+    return select(Subscription.id).where(*_conditions(filters))
+
+
+def list_page(filters: SubscriptionFilter, *, per_page: int) -> KeysetPage:
+    """Return one page of the list, newest first, from ``?before=``/``?after=``.
+
+    A keyword search fetches the matching ids first (they are few, and the
+    planner cannot tell how few), then the page's rows by id.
+    """
+    if (filters.keyword or "").strip():
+        ids = db.session.scalars(
+            count_query(filters)
+            .order_by(Subscription.id.desc())
+            .limit(KEYWORD_MATCH_CAP + 1)
+        ).all()
+        base = subscriptions_query(SubscriptionFilter())
+
+        def load(page_ids: list[int]) -> list:
+            return list(db.session.execute(base.where(Subscription.id.in_(page_ids))))
+
+        return paginate_matches(
+            list(ids), load, per_page=per_page, count_cap=KEYWORD_MATCH_CAP
+        )
+    return paginate_keyset(
+        subscriptions_query(filters),
+        Subscription.id,
+        lambda row: row[0].id,
+        per_page=per_page,
+        count_query=count_query(filters),
+        count_cap=LIST_COUNT_CAP,
+    )
 
 
 def level_choices() -> list[ServiceLevel]:

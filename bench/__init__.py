@@ -1,0 +1,1 @@
+"""Benchmarks: a bare Flask baseline and a harness that compares VAS with it."""

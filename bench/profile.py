@@ -1,0 +1,102 @@
+"""Profile one VAS page in process with pyinstrument, to find what costs.
+
+    VAS_DATABASE_URL=sqlite:////tmp/vas.db python -m bench.profile \\
+        --as admin@demo.test /admin/vas/matrix
+
+Signs in through the real login form, requests the page ``--warm`` times,
+then ``--runs`` times under the profiler, and prints the call tree. Needs
+``pip install pyinstrument`` (bench/requirements.txt).
+"""
+
+import argparse
+import re
+import sys
+import time
+
+from pyinstrument import Profiler
+from sqlalchemy import event
+
+from vas import create_app
+from vas.extensions import db
+
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("path")
+    parser.add_argument("--as", dest="email", default="customer@demo.test")
+    parser.add_argument("--method", default="GET")
+    parser.add_argument("--data", default="", help="form body; {csrf} is filled in")
+    parser.add_argument("--htmx", action="store_true")
+    parser.add_argument("--runs", type=int, default=300)
+    parser.add_argument("--warm", type=int, default=20)
+    parser.add_argument("--sql", action="store_true", help="print the statements")
+    parser.add_argument(
+        "--time-only", action="store_true", help="time the runs, no profile"
+    )
+    args = parser.parse_args(argv)
+
+    app = create_app({"VAS_RATELIMIT_ENABLED": False, "VAS_LOG_LEVEL": "WARNING"})
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = CSRF_META.search(page).group(1)
+    client.post(
+        "/login",
+        data={"csrf_token": token, "email": args.email, "password": "demo1234"},
+    )
+    token = CSRF_META.search(client.get("/dashboard").get_data(as_text=True))
+    token = token.group(1) if token else ""
+    headers = {"HX-Request": "true"} if args.htmx else {}
+
+    def once():
+        data = args.data.replace("{csrf}", token) if args.data else None
+        response = client.open(
+            args.path,
+            method=args.method,
+            data=data,
+            headers=headers,
+            content_type="application/x-www-form-urlencoded" if data else None,
+        )
+        return response.status_code
+
+    for _ in range(args.warm):
+        status = once()
+    statements = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda *a: statements.append(a[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    once()
+    event.remove(engine, "before_cursor_execute", listener)
+    print(
+        f"{args.method} {args.path} answers {status}, {len(statements)} statements",
+        file=sys.stderr,
+    )
+    if args.sql:
+        for statement in statements:
+            print(" ".join(statement.split())[:300], file=sys.stderr)
+    started = time.perf_counter()
+    if args.time_only:
+        cpu = time.process_time()
+        for _ in range(args.runs):
+            once()
+        elapsed = time.perf_counter() - started
+        cpu = time.process_time() - cpu
+        print(
+            f"{args.runs} requests, {elapsed / args.runs * 1000:.2f} ms each, "
+            f"{cpu / args.runs * 1000:.2f} ms of CPU"
+        )
+        return 0
+    profiler = Profiler(interval=0.0005)
+    with profiler:
+        for _ in range(args.runs):
+            once()
+    elapsed = time.perf_counter() - started
+    print(f"{args.runs} requests, {elapsed / args.runs * 1000:.2f} ms each (profiled)")
+    print(profiler.output_text(unicode=True, color=False, show_all=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
