@@ -10,6 +10,7 @@ then ``--runs`` times under the profiler, and prints the call tree. Needs
 
 import argparse
 import re
+import secrets
 import sys
 import time
 
@@ -27,7 +28,11 @@ def main(argv=None) -> int:
     parser.add_argument("path")
     parser.add_argument("--as", dest="email", default="customer@demo.test")
     parser.add_argument("--method", default="GET")
-    parser.add_argument("--data", default="", help="form body; {csrf} is filled in")
+    parser.add_argument(
+        "--data",
+        default="",
+        help="form body; {csrf} and a fresh {intent} are filled in",
+    )
     parser.add_argument("--htmx", action="store_true")
     parser.add_argument("--runs", type=int, default=300)
     parser.add_argument("--warm", type=int, default=20)
@@ -50,7 +55,10 @@ def main(argv=None) -> int:
     headers = {"HX-Request": "true"} if args.htmx else {}
 
     def once():
-        data = args.data.replace("{csrf}", token) if args.data else None
+        data = None
+        if args.data:
+            data = args.data.replace("{csrf}", token)
+            data = data.replace("{intent}", secrets.token_hex(16))
         response = client.open(
             args.path,
             method=args.method,

@@ -223,6 +223,8 @@ def fixture(env: dict[str, str]) -> dict[str, object]:
     from vas.models import Ticket
     from vas.models import User
     from vas.services import ledger
+    from vas.services import service_requests
+    from vas.services import subscriptions
 
     app = create_app({"VAS_LOG_LEVEL": "WARNING"})
     with app.app_context():
@@ -275,6 +277,18 @@ def fixture(env: dict[str, str]) -> dict[str, object]:
             key=f"bench:funds:{time.time_ns()}",
             memo="benchmark funds",
         )
+        # The measured requests are paid ones: spend the free uses first.
+        for _ in range(subscriptions.free_uses_left(subscription.id) if paid else 0):
+            service_requests.submit_ticket(
+                customer,
+                department_id=business,
+                server_id=subscription.server_id,
+                item_id=paid.item_id,
+                subject="",
+                body="bench: spends a free use",
+                intent=secrets.token_hex(16),
+                expected_charge_cents=0,
+            )
         db.session.commit()
         return {
             "server_id": subscription.server_id,
@@ -362,11 +376,16 @@ class Session:
         body = urlencode(
             {"csrf_token": self.csrf, "email": email, "password": "demo1234"}
         )
-        status, _headers, _data = self.request("POST", "/login", body)
+        status, headers, _data = self.request("POST", "/login", body)
         if status not in (302, 303):
             raise RuntimeError(f"login of {email} answered {status}")
-        self.request("GET", "/")
-        self.request("GET", "/")  # the session cookie is settled now
+        # Signing in starts a new session: the page it leads to puts this
+        # session's CSRF token in the cookie and in the page's meta tag.
+        home = headers["Location"]
+        self.request("GET", home)
+        self.request("GET", home)  # the session cookie is settled now
+        if not self.csrf:
+            raise RuntimeError(f"{home} carried no CSRF token")
         return self
 
     def headers(self, htmx: bool) -> dict[str, str]:

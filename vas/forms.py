@@ -1,15 +1,22 @@
-"""Form fields shared by every area: money, the one-time intent, ticket text.
+"""The base of every form, and the fields every area shares: money, the
+one-time intent, ticket text.
 
 Floor 0 of the house.
 """
 
 import re
+from functools import cache
 
+from babel import support
+from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms.fields.choices import SelectChoice
+from wtforms.i18n import messages_path
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
 from wtforms.validators import ValidationError
@@ -22,6 +29,27 @@ from vas.web import new_intent
 _INTENT_RE = re.compile(r"[0-9a-f]{32}")
 # A ticket message holds at most this many characters.
 MAX_MESSAGE_LENGTH = 10_000
+
+
+class Form(FlaskForm):
+    """The base of every VAS form: Flask-WTF, with WTForms' messages cached.
+
+    Flask-WTF reads WTForms' own message catalogue (for the few built-in
+    messages VAS does not replace) from disk on each request that builds a
+    form. The catalogue cannot change while the app runs, so it is loaded
+    once per locale and process.
+    """
+
+    class Meta(FlaskForm.Meta):
+        def get_translations(self, form):
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)
+            return _wtforms_catalogue(str(get_locale()))
+
+
+@cache
+def _wtforms_catalogue(locale: str) -> support.Translations:
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
 
 
 class MoneyField(StringField):

@@ -1,7 +1,6 @@
 """Forms of the admin area."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms import DateField
 from wtforms import IntegerField
@@ -14,6 +13,7 @@ from wtforms.validators import Length
 from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 
+from vas.forms import Form
 from vas.forms import IntentField
 from vas.forms import MoneyField
 from vas.forms import choices
@@ -25,7 +25,7 @@ from vas.services.servers import STATUS_LABELS
 MAX_ADJUSTMENT_CENTS = 100_000_000
 
 
-class AdjustBalanceForm(FlaskForm):
+class AdjustBalanceForm(Form):
     direction = SelectField(
         _l("方向"), choices=choices({"credit": _l("增加余额"), "debit": _l("扣减余额")})
     )
@@ -38,12 +38,12 @@ class AdjustBalanceForm(FlaskForm):
     intent = IntentField()
 
 
-class ServerForm(FlaskForm):
+class ServerForm(Form):
     due_date = DateField(_l("到期日"), validators=[InputRequired(_l("请选择到期日。"))])
     status = SelectField(_l("状态"), choices=choices(STATUS_LABELS))
 
 
-class ProductForm(FlaskForm):
+class ProductForm(Form):
     name = StringField(_l("产品名称"), validators=[DataRequired(), Length(max=120)])
     type = SelectField(_l("产品类型"), choices=choices(PRODUCT_TYPE_LABELS))
     monthly_price = MoneyField(_l("月价格（元）"))
@@ -68,7 +68,7 @@ for _months in CYCLE_MONTHS:
 
 
 def _validate_product(self, extra_validators=None) -> bool:
-    valid = FlaskForm.validate(self, extra_validators)
+    valid = Form.validate(self, extra_validators)
     cycles = [getattr(self, f"cycle_{months}") for months in CYCLE_MONTHS]
     if all(field.data is None and not field.errors for field in cycles):
         cycles[0].errors = [*cycles[0].errors, _l("至少启用一个计费周期。")]

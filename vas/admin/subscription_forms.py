@@ -2,7 +2,6 @@
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms import StringField
 from wtforms import TextAreaField
@@ -11,6 +10,7 @@ from wtforms.validators import Length
 from wtforms.validators import Optional
 from wtforms.validators import Regexp
 
+from vas.forms import Form
 from vas.models import SUBSCRIPTION_STATUSES
 from vas.services.subscription_queries import SubscriptionFilter
 from vas.services.subscriptions import STATUS_LABELS
@@ -21,7 +21,7 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class SubscriptionFilterForm(FlaskForm):
+class SubscriptionFilterForm(Form):
     """The list's filters, read from the query string.
 
     An unknown level or status is ignored; a user ID that is not a number is
@@ -86,7 +86,7 @@ class SubscriptionFilterForm(FlaskForm):
         )
 
 
-class RefundForm(FlaskForm):
+class RefundForm(Form):
     """A refund of one VAS charge: never without a written reason (rule 6)."""
 
     reason = TextAreaField(

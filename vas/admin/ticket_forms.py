@@ -1,7 +1,6 @@
 """Forms of the ticket desk's admin pages."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms import IntegerField
 from wtforms import SelectMultipleField
@@ -16,6 +15,7 @@ from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput
 from wtforms.widgets import ListWidget
 
+from vas.forms import Form
 from vas.forms import message_body
 from vas.forms import optional_id
 from vas.models import Department
@@ -33,7 +33,7 @@ def _sort_order() -> IntegerField:
     )
 
 
-class DepartmentForm(FlaskForm):
+class DepartmentForm(Form):
     name = StringField(
         _l("分类名称"),
         validators=[
@@ -53,7 +53,7 @@ class DepartmentForm(FlaskForm):
     sort_order = _sort_order()
 
 
-class QuickReplyForm(FlaskForm):
+class QuickReplyForm(Form):
     title = StringField(
         _l("模板名称"),
         validators=[
@@ -65,7 +65,7 @@ class QuickReplyForm(FlaskForm):
     sort_order = _sort_order()
 
 
-class TicketSettingsForm(FlaskForm):
+class TicketSettingsForm(Form):
     auto_close_days = IntegerField(
         _l("自动关闭天数"),
         description=_l(
@@ -82,7 +82,7 @@ class TicketSettingsForm(FlaskForm):
     )
 
 
-class AgentPermissionsForm(FlaskForm):
+class AgentPermissionsForm(Form):
     departments = SelectMultipleField(
         _l("负责的工单分类"),
         coerce=optional_id,

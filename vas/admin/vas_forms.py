@@ -1,7 +1,6 @@
 """Forms of the value-added services configuration pages."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms import HiddenField
 from wtforms import IntegerField
@@ -15,6 +14,7 @@ from wtforms.validators import Length
 from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 
+from vas.forms import Form
 from vas.forms import MoneyField
 from vas.services.vas_settings import MAX_FREE_USES
 
@@ -22,7 +22,7 @@ from vas.services.vas_settings import MAX_FREE_USES
 MAX_PRICE_CENTS = 10_000_000
 
 
-class VasSettingsForm(FlaskForm):
+class VasSettingsForm(Form):
     enabled = BooleanField(_l("开启增值服务"))
     product_ids = SelectMultipleField(_l("关联产品"), coerce=int, choices=[])
     free_uses = IntegerField(
@@ -36,13 +36,13 @@ class VasSettingsForm(FlaskForm):
     )
 
 
-class LevelForm(FlaskForm):
+class LevelForm(Form):
     name = StringField(_l("等级名称"), validators=[DataRequired(), Length(max=40)])
     monthly_price = MoneyField(_l("月价格（元）"), max_cents=MAX_PRICE_CENTS)
     description = TextAreaField(_l("等级说明"), validators=[Length(max=1000)])
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(Form):
     name = StringField(_l("分类名称"), validators=[DataRequired(), Length(max=40)])
     sort_order = IntegerField(
         _l("排序"), default=0, validators=[Optional(), NumberRange(min=0, max=9999)]
@@ -50,7 +50,7 @@ class CategoryForm(FlaskForm):
     is_active = BooleanField(_l("启用"), default=True)
 
 
-class ItemForm(FlaskForm):
+class ItemForm(Form):
     category_id = SelectField(_l("服务分类"), coerce=int, choices=[])
     name = StringField(_l("项目名称"), validators=[DataRequired(), Length(max=120)])
     description = TextAreaField(_l("项目说明"), validators=[Length(max=1000)])
@@ -69,6 +69,6 @@ class NewItemForm(ItemForm):
     )
 
 
-class PriceForm(FlaskForm):
+class PriceForm(Form):
     price = MoneyField(_l("价格（元）"), max_cents=MAX_PRICE_CENTS)
     version = HiddenField(validators=[InputRequired()])

@@ -1,7 +1,6 @@
 """Forms of the agent workspace."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms import SelectField
 from wtforms import SelectMultipleField
@@ -9,6 +8,7 @@ from wtforms import SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
+from vas.forms import Form
 from vas.forms import MoneyField
 from vas.forms import choices
 from vas.forms import message_body
@@ -18,14 +18,14 @@ from vas.services.tickets import STATUS_EVENTS
 from vas.services.tickets import STATUS_LABELS
 
 
-class StaffReplyForm(FlaskForm):
+class StaffReplyForm(Form):
     body = message_body(_l("回复内容"))
     send = SubmitField(_l("回复"))
     # 私密回复: visible to staff only; the button that sent the form decides.
     send_private = SubmitField(_l("私密回复"))
 
 
-class StatusForm(FlaskForm):
+class StatusForm(Form):
     # The transition table decides; a value it does not know is refused there.
     status = SelectField(
         _l("状态"),
@@ -35,7 +35,7 @@ class StatusForm(FlaskForm):
     )
 
 
-class AssignForm(FlaskForm):
+class AssignForm(Form):
     # The service checks that the assignee works the ticket's department.
     assignee = SelectField(_l("负责客服"), coerce=optional_id, validate_choice=False)
 
@@ -46,7 +46,7 @@ class AssignForm(FlaskForm):
         ]
 
 
-class PushForm(FlaskForm):
+class PushForm(Form):
     """A reply with a paid service pushed into it (推送付费服务)."""
 
     body = message_body(_l("回复内容"))
@@ -60,5 +60,5 @@ class PushForm(FlaskForm):
     shown_total = HiddenField(filters=[optional_id])
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A button that acts on a ticket's push or record: CSRF only."""

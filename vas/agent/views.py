@@ -68,7 +68,10 @@ def _queue_filter(**fixed) -> ticket_queries.QueueFilter:
 
 
 def _render_queue(filters: ticket_queries.QueueFilter, endpoint: str):
-    page = paginate(ticket_queries.queue_query(current_user, filters))
+    page = paginate(
+        ticket_queries.queue_query(current_user, filters),
+        count_query=ticket_queries.queue_count_query(current_user, filters),
+    )
     return render(
         "agent/tickets.html",
         "agent/_queue.html",

@@ -1,7 +1,6 @@
 """Forms of the auth area."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms import EmailField
 from wtforms import HiddenField
@@ -12,15 +11,17 @@ from wtforms.validators import Email
 from wtforms.validators import EqualTo
 from wtforms.validators import Length
 
+from vas.forms import Form
 
-class LoginForm(FlaskForm):
+
+class LoginForm(Form):
     email = EmailField(_l("邮箱"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("密码"), validators=[DataRequired(), Length(max=200)])
     remember = BooleanField(_l("保持登录"))
     next = HiddenField()
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(Form):
     name = StringField(_l("姓名"), validators=[DataRequired(), Length(max=100)])
     email = EmailField(
         _l("邮箱"),

@@ -1,8 +1,8 @@
 """Forms of the customer area."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 
+from vas.forms import Form
 from vas.forms import IntentField
 from vas.forms import MoneyField
 
@@ -10,7 +10,7 @@ from vas.forms import MoneyField
 MAX_TOPUP_CENTS = 5_000_000
 
 
-class TopUpForm(FlaskForm):
+class TopUpForm(Form):
     amount = MoneyField(
         _l("充值金额（元）"), allow_zero=False, max_cents=MAX_TOPUP_CENTS
     )

@@ -6,7 +6,6 @@ a price that moved meanwhile is refused instead of charged.
 """
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms import RadioField
 from wtforms import StringField
@@ -14,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
 
+from vas.forms import Form
 from vas.forms import IntentField
 from vas.forms import optional_id
 
@@ -26,7 +26,7 @@ def _cents(value) -> int | None:
     return int(text) if text.isdigit() and len(text) <= 12 else None
 
 
-class CheckoutForm(FlaskForm):
+class CheckoutForm(Form):
     # The service checks every choice (enabled cycle, level on sale, VAS on
     # this product), so a tampered value gets its message beside the field.
     months = RadioField(
@@ -53,11 +53,11 @@ class CheckoutForm(FlaskForm):
             self.level_id.data = offer.default_level.id
 
 
-class OrderActionForm(FlaskForm):
+class OrderActionForm(Form):
     """Pay or cancel an unpaid order: only the CSRF token."""
 
 
-class LevelChangeForm(FlaskForm):
+class LevelChangeForm(Form):
     level_id = HiddenField(
         filters=[optional_id], validators=[InputRequired(_l("请选择服务等级。"))]
     )
@@ -65,10 +65,10 @@ class LevelChangeForm(FlaskForm):
     intent = IntentField()
 
 
-class AutoRenewForm(FlaskForm):
+class AutoRenewForm(Form):
     # "1" switches automatic renewal on, anything else off.
     auto_renew = HiddenField()
 
 
-class RenewForm(FlaskForm):
+class RenewForm(Form):
     expected_total = HiddenField(filters=[_cents])

@@ -1,7 +1,6 @@
 """Forms of the customer's tickets."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms import RadioField
 from wtforms import SelectField
@@ -12,6 +11,7 @@ from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import ValidationError
 
+from vas.forms import Form
 from vas.forms import IntentField
 from vas.forms import message_body
 from vas.forms import optional_id
@@ -19,7 +19,7 @@ from vas.models import Department
 from vas.models import Server
 
 
-class TicketForm(FlaskForm):
+class TicketForm(Form):
     # The service checks both choices (active department, own server), so a
     # tampered value gets its message beside the field like any refusal.
     department = SelectField(
@@ -73,11 +73,11 @@ class TicketForm(FlaskForm):
         ]
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(Form):
     body = message_body(_l("回复内容"))
 
 
-class RatingForm(FlaskForm):
+class RatingForm(Form):
     # The service refuses a score outside 1–5 beside this field.
     score = RadioField(
         _l("评分"),
@@ -92,5 +92,5 @@ class RatingForm(FlaskForm):
     )
 
 
-class PayPushForm(FlaskForm):
+class PayPushForm(Form):
     """Paying a push carries no fields: the price is read from the push."""

@@ -13,11 +13,11 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import SubmitField
 
 from vas.extensions import csrf
 from vas.extensions import limiter
+from vas.forms import Form
 from vas.models import Payment
 from vas.payments import bp
 from vas.services import payments
@@ -28,7 +28,7 @@ from vas.web import role_required
 logger = logging.getLogger(__name__)
 
 
-class SandboxPayForm(FlaskForm):
+class SandboxPayForm(Form):
     succeed = SubmitField(_l("支付成功"))
     fail = SubmitField(_l("支付失败"))
 

@@ -164,6 +164,11 @@ def queue_query(user: User, filters: QueueFilter) -> Select:
     )
 
 
+def queue_count_query(user: User, filters: QueueFilter) -> Select:
+    """Select the ids of the queue's tickets: what its pages count, no joins."""
+    return _with_status(_filtered(select(Ticket.id), user, filters), filters)
+
+
 class Count(int):
     """A count that may have stopped at its cap; it then shows as "N+".
 

@@ -1,0 +1,73 @@
+"""Measure the floor of a VAS request in process, beside the baseline's pages.
+
+    BENCH_DATABASE_URL=sqlite:////tmp/base.db python -m bench.baseline init
+    BENCH_DATABASE_URL=sqlite:////tmp/base.db \\
+        VAS_DATABASE_URL=sqlite:////tmp/vas.db python -m bench.floor
+
+The VAS database holds the demo (``flask vas demo``). A request that does no
+work of its own (a 404, anonymous and signed in) shows what the framework
+and VAS's per-request machinery cost before any page starts: the session,
+the signed-in user, the locale, CSRF, the security headers and the layout.
+Prints CPU milliseconds per request, measured with the Flask test client.
+"""
+
+import argparse
+import re
+import sys
+import time
+
+from bench.baseline import create_app as create_baseline
+from vas import create_app
+
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+def cpu_ms(client, method: str, path: str, runs: int) -> tuple[float, int]:
+    """Return CPU milliseconds per request after a warm-up, and the status."""
+    for _ in range(max(runs // 10, 10)):
+        client.open(path, method=method)
+
+    started = time.process_time()
+    for _ in range(runs):
+        status = client.open(path, method=method).status_code
+    return (time.process_time() - started) / runs * 1000, status
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=2000)
+    parser.add_argument("--as", dest="email", default="customer@demo.test")
+    args = parser.parse_args(argv)
+
+    baseline = create_baseline().test_client()
+    vas = create_app({"VAS_RATELIMIT_ENABLED": False, "VAS_LOG_LEVEL": "WARNING"})
+    anonymous, signed_in = vas.test_client(), vas.test_client()
+    token = CSRF_META.search(signed_in.get("/login").get_data(as_text=True))
+    signed_in.post(
+        "/login",
+        data={
+            "csrf_token": token.group(1),
+            "email": args.email,
+            "password": "demo1234",
+        },
+    )
+
+    rows = [
+        ("baseline GET /fortunes", baseline, "GET", "/fortunes"),
+        ("baseline POST /insert", baseline, "POST", "/insert"),
+        ("VAS anonymous 404", anonymous, "GET", "/no-such-page"),
+        ("VAS signed-in 404", signed_in, "GET", "/no-such-page"),
+        ("VAS anonymous GET /login", anonymous, "GET", "/login"),
+    ]
+    fortunes = None
+    print("| request | status | CPU ms | × fortunes |")
+    print("|---|---:|---:|---:|")
+    for name, client, method, path in rows:
+        ms, status = cpu_ms(client, method, path, args.runs)
+        fortunes = fortunes or ms
+        print(f"| {name} | {status} | {ms:.2f} | {ms / fortunes:.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
