@@ -750,3 +750,56 @@ def test_extra_fields_do_not_change_what_a_request_costs(
         10000,
         10000,
     )
+
+
+# --- query counts ------------------------------------------------------------
+
+
+def test_a_paid_request_costs_a_fixed_number_of_queries(
+    app, customer_a, vas_desk, make_service_request, count_queries
+):
+    customer_id = vas_desk.desk.customer_a.id
+    make_service_request(
+        customer_id=customer_id, server_id=vas_desk.server, item_id=vas_desk.other_item
+    )  # spends the free use: what follows is paid from the balance
+    with app.app_context():
+        ledger.credit(
+            customer_id,
+            1_000_000,
+            cause="adjustment",
+            subject_type="user",
+            subject_id=customer_id,
+            key="test:query-count-funds",
+        )
+        db.session.commit()
+
+    def paid_request():
+        data = _form(vas_desk, vas_desk.paid_item, expected_charge="10000")
+        return customer_a.post("/tickets/new", data)
+
+    def measure() -> int:
+        with count_queries() as counter:
+            assert paid_request().status_code == 303
+        return counter.count
+
+    def grow(n: int) -> None:
+        for _ in range(n):
+            make_service_request(
+                customer_id=customer_id,
+                server_id=vas_desk.server,
+                item_id=vas_desk.free_item,
+            )
+            assert paid_request().status_code == 303
+
+    grow(1)  # the client has its CSRF token from here on
+    few = measure()
+    grow(10)
+    many = measure()
+
+    assert few == many, (few, many)
+    # Today 22: the user; the form's choices (levels, departments, servers);
+    # the intent; the department; settings; subscription, item, category,
+    # price, balance and free uses; the ticket and its opening message; the
+    # debit (its key, the conditional update, the entry); the record; the
+    # ticket's activity and its system message; the mail.
+    assert many <= 24, many
