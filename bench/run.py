@@ -468,7 +468,20 @@ def probe(session: Session, scenario: Scenario, ids: dict) -> int:
 
 
 def cell_versions(databases: Databases, ids: dict, args) -> str:
-    """Return the matrix cells the wrk threads own, at their stored versions."""
+    """Return the matrix cells the wrk threads own, at their stored versions.
+
+    wrk stops without waiting for the answers in flight, whose saves still
+    commit: the versions are read again until two reads agree, or the next
+    run would start with a stale version (a 409 the harness caused).
+    """
+    cells, previous = _read_cells(databases, ids, args), None
+    while cells != previous:
+        time.sleep(0.2)
+        previous, cells = cells, _read_cells(databases, ids, args)
+    return cells
+
+
+def _read_cells(databases: Databases, ids: dict, args) -> str:
     engine = sa.create_engine(databases.vas_url)
     cells = []
     with engine.connect() as conn:
@@ -618,6 +631,8 @@ def print_row(row, flush=False) -> None:
         for key in vas[0]
         if key.startswith("errors_") and any(run[key] for run in vas)
     }
+    if "status" in kinds:  # which statuses, from wrk.lua's tally
+        kinds["status"] = refused_statuses(vas)
     b50, v50 = median(base, "p50_us") / 1000, median(vas, "p50_us") / 1000
     b99, v99 = median(base, "p99_us") / 1000, median(vas, "p99_us") / 1000
     print(
@@ -629,6 +644,15 @@ def print_row(row, flush=False) -> None:
         f"{f'  errors {errors} {kinds}' if errors else ''}",
         flush=flush,
     )
+
+
+def refused_statuses(runs: list[dict]) -> dict[str, int]:
+    """Add up the answers of 400 and above of several wrk runs, by status."""
+    tally: dict[str, int] = {}
+    for run in runs:
+        for status, count in run.get("statuses", {}).items():
+            tally[status] = tally.get(status, 0) + count
+    return tally
 
 
 def markdown(db: str, results, weights) -> str:
@@ -651,12 +675,15 @@ def markdown(db: str, results, weights) -> str:
         target = READ_TARGET if scenario.kind == "read" else WRITE_TARGET
         b50, v50 = median(base, "p50_us") / 1000, median(vas, "p50_us") / 1000
         b99, v99 = median(base, "p99_us") / 1000, median(vas, "p99_us") / 1000
+        errors = str(sum(run["errors"] for run in vas))
+        if refused := refused_statuses(vas):
+            errors += " (" + ", ".join(f"{k}: {v}" for k, v in refused.items()) + ")"
         lines.append(
             f"| {scenario.name} | {scenario.kind} | {median(base, 'rps'):.0f} | "
             f"{median(vas, 'rps'):.0f} | "
             f"**{median(vas, 'rps') / median(base, 'rps'):.2f}** | {target} | "
             f"{b50:.2f} / {v50:.2f} | {v50 / b50:.2f} | {b99:.2f} / {v99:.2f} | "
-            f"{v99 / b99:.2f} | {sum(run['errors'] for run in vas)} |"
+            f"{v99 / b99:.2f} | {errors} |"
         )
     lines += [
         "",

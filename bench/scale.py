@@ -79,6 +79,9 @@ def pages(ids: dict) -> list[tuple[str, str, str]]:
             "admin@demo.test",
             f"/agent/tickets?status=customer_reply&department_id={ids['department']}",
         ),
+        # The two home pages count over every ticket, server and customer.
+        ("agent workspace (open tickets by department)", "agent@demo.test", "/agent/"),
+        ("admin home (figures of the day)", "admin@demo.test", "/admin/"),
     ]
 
 

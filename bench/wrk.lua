@@ -70,7 +70,14 @@ function request()
   return wrk.format(method, path, headers, body)
 end
 
+-- Answers of 400 and above, counted by status in each thread.
+refused = {}
+
 function response(status, response_headers, response_body)
+  if status >= 400 then
+    local key = tostring(status)
+    refused[key] = (refused[key] or 0) + 1
+  end
   if mode ~= "matrix" then return end
   if status == 200 then
     cell_version = cell_version + 1
@@ -86,15 +93,25 @@ function done(summary, latency, requests)
   local out = os.getenv("BENCH_OUT")
   if not out then return end
   local errors = summary.errors
+  local statuses = {}
+  for _, thread in ipairs(threads) do
+    for status, count in pairs(thread:get("refused") or {}) do
+      statuses[status] = (statuses[status] or 0) + count
+    end
+  end
+  local by_status = {}
+  for status, count in pairs(statuses) do
+    table.insert(by_status, string.format('"%s": %d', status, count))
+  end
   local file = io.open(out, "w")
   file:write(string.format(
     '{"requests": %d, "duration_us": %d, "bytes": %d, "errors_status": %d, ' ..
     '"errors_connect": %d, "errors_read": %d, "errors_write": %d, ' ..
     '"errors_timeout": %d, "p50_us": %d, "p90_us": %d, "p99_us": %d, ' ..
-    '"mean_us": %.1f}\n',
+    '"mean_us": %.1f, "statuses": {%s}}\n',
     summary.requests, summary.duration, summary.bytes, errors.status,
     errors.connect, errors.read, errors.write, errors.timeout,
     latency:percentile(50), latency:percentile(90), latency:percentile(99),
-    latency.mean))
+    latency.mean, table.concat(by_status, ", ")))
   file:close()
 end

@@ -456,3 +456,66 @@ def test_query_counts_do_not_grow_with_tickets_or_messages(
 
     assert few == many
     assert max(many) <= QUERY_BOUND, many
+
+
+# --- the workspace (工作台) ---------------------------------------------------
+
+
+def _set_status(app, ticket_id, status):
+    with app.app_context():
+        db.session.get(Ticket, ticket_id).status = status
+        db.session.commit()
+
+
+def test_workspace_counts_open_tickets_per_department_and_links_to_them(
+    app, agent, desk, make_ticket, count_queries
+):
+    finance = [
+        make_ticket(customer_id=desk.customer_b.id, department_id=desk.finance.id)
+        for _ in range(3)
+    ]
+    _set_status(app, finance[0].id, "answered")
+    _set_status(app, finance[1].id, "closed")
+
+    with count_queries() as few:
+        page = agent.get("/agent/").get_data(as_text=True)
+    for _ in range(5):
+        make_ticket(customer_id=desk.customer_b.id, department_id=desk.finance.id)
+    with count_queries() as many:
+        more = agent.get("/agent/").get_data(as_text=True)
+
+    def cell(html, department, status):
+        link = re.escape(
+            f'/agent/tickets?status={status}&amp;department_id={department.id}">'
+        )
+        return re.search(link + r"(\d+\+?)</a>", html).group(1)
+
+    assert cell(page, desk.tech, "open") == "1"
+    assert cell(page, desk.finance, "open") == "1"
+    assert cell(page, desk.finance, "answered") == "1"
+    assert cell(page, desk.finance, "customer_reply") == "0"
+    assert cell(more, desk.finance, "open") == "6"
+    assert few.count == many.count <= 4, many.statements
+
+
+def test_workspace_shows_only_the_agents_departments(app, client, desk):
+    client.login(desk.agent_np.email)
+
+    page = client.get("/agent/").get_data(as_text=True)
+
+    assert f"department_id={desk.finance.id}" in page
+    assert f"department_id={desk.tech.id}" not in page
+
+
+def test_open_counts_stop_at_the_cap(app, desk, make_ticket):
+    from vas.models import Department
+    from vas.services import ticket_queries
+
+    for _ in range(3):
+        make_ticket(customer_id=desk.customer_b.id, department_id=desk.finance.id)
+    with app.app_context():
+        finance = db.session.get(Department, desk.finance.id)
+        counts = ticket_queries.open_counts([finance], cap=2)
+
+    assert str(counts[(finance.id, "open")]) == "2+"
+    assert str(counts[(finance.id, "answered")]) == "0"

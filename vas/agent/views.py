@@ -22,7 +22,6 @@ from vas.models import QuickReply
 from vas.models import Ticket
 from vas.services import pushes
 from vas.services import quick_replies
-from vas.services import reports
 from vas.services import service_records
 from vas.services import ticket_queries
 from vas.services import ticket_ratings
@@ -49,10 +48,11 @@ def require_staff():
 @bp.get("/")
 def dashboard():
     """Show the agent's workspace: open tickets of their departments by status."""
+    departments = ticket_queries.visible_departments(current_user)
     return render(
         "agent/dashboard.html",
-        counts=reports.ticket_counts(),
-        departments=ticket_queries.visible_departments(current_user),
+        counts=ticket_queries.open_counts(departments),
+        departments=departments,
         statuses=tickets.OPEN_STATUSES,
     )
 

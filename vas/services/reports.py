@@ -10,7 +10,6 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from vas.extensions import db
-from vas.models import Department
 from vas.models import LedgerEntry
 from vas.models import Payment
 from vas.models import Server
@@ -67,19 +66,3 @@ def admin_figures(today: date | None = None) -> AdminFigures:
         open_tickets=open_tickets,
         recent_entries=list(recent),
     )
-
-
-def ticket_counts() -> dict[tuple[str, str], int]:
-    """Return open ticket counts keyed by (department name, status).
-
-    The statuses are named rather than "not closed", so the index on
-    (status, department_id, …) reads the open tickets alone, however many
-    closed ones there are.
-    """
-    rows = db.session.execute(
-        select(Department.name, Ticket.status, func.count(Ticket.id))
-        .join(Ticket, Ticket.department_id == Department.id)
-        .where(Ticket.status.in_(tickets.OPEN_STATUSES))
-        .group_by(Department.name, Ticket.status)
-    )
-    return {(name, status): count for name, status, count in rows}
