@@ -70,3 +70,29 @@ def test_unknown_locale_is_ignored(client):
     client.post("/language", {"locale": "xx"})
 
     assert '<html lang="zh-CN">' in client.get("/login").get_data(as_text=True)
+
+
+def test_wtforms_own_messages_follow_the_locale_of_each_request(app):
+    from flask import session
+    from wtforms import IntegerField
+
+    from vas.forms import Form
+
+    class Count(Form):
+        class Meta:
+            csrf = False
+
+        n = IntegerField("n")
+
+    errors = {}
+    for locale in ("zh_CN", "en", "zh_CN"):
+        with app.test_request_context("/", method="POST", data={"n": "abc"}):
+            session["locale"] = locale
+            form = Count()
+            form.validate()
+            errors.setdefault(locale, set()).update(form.n.errors)
+
+    assert errors == {
+        "zh_CN": {"不是有效的整数。"},
+        "en": {"Not a valid integer value."},
+    }
