@@ -59,23 +59,9 @@ REQUEST_STEPS = [
 
 
 @pytest.fixture
-def paid_world(app, vas_desk, make_service_request):
+def paid_world(vas_desk, paid_requests):
     """A's free use is spent and the balance covers one ¥100.00 request."""
-    make_service_request(
-        customer_id=vas_desk.desk.customer_a.id,
-        server_id=vas_desk.server,
-        item_id=vas_desk.other_item,
-    )
-    with app.app_context():
-        ledger.credit(
-            vas_desk.desk.customer_a.id,
-            2000,
-            cause="adjustment",
-            subject_type="user",
-            subject_id=vas_desk.desk.customer_a.id,
-            key="test:funds",
-        )
-        db.session.commit()
+    paid_requests(2000)
     return vas_desk
 
 

@@ -281,23 +281,9 @@ def test_free_use_request_opens_the_ticket_with_the_seed_message(
 
 
 def test_paid_request_is_charged_before_the_ticket_and_mailed(
-    app, customer_a, vas_desk, make_service_request
+    app, customer_a, vas_desk, paid_requests
 ):
-    make_service_request(
-        customer_id=vas_desk.desk.customer_a.id,
-        server_id=vas_desk.server,
-        item_id=vas_desk.other_item,
-    )  # spends the free use
-    with app.app_context():
-        ledger.credit(
-            vas_desk.desk.customer_a.id,
-            2000,
-            cause="adjustment",
-            subject_type="user",
-            subject_id=vas_desk.desk.customer_a.id,
-            key="test:more-funds",
-        )
-        db.session.commit()
+    paid_requests(2000)
 
     response = _submit(customer_a, app, vas_desk, vas_desk.paid_item, subject="Tune")
 
@@ -370,13 +356,9 @@ def test_a_double_submit_opens_one_ticket_and_charges_once(app, customer_a, vas_
 
 
 def test_a_price_changed_since_the_quote_is_refused(
-    app, customer_a, vas_desk, set_price, make_service_request
+    app, customer_a, vas_desk, set_price, paid_requests
 ):
-    make_service_request(
-        customer_id=vas_desk.desk.customer_a.id,
-        server_id=vas_desk.server,
-        item_id=vas_desk.other_item,
-    )  # no free use left: the next request is charged
+    paid_requests()  # no free use left: the next request is charged
     shown = _quoted(app, vas_desk, vas_desk.free_item)  # free at the level: 0
     set_price(
         admin_id=vas_desk.desk.admin.id,
@@ -706,23 +688,9 @@ def test_a_long_item_name_and_hostname_still_make_a_subject(app, customer_a, vas
 
 
 def test_extra_fields_do_not_change_what_a_request_costs(
-    app, customer_a, vas_desk, make_service_request
+    app, customer_a, vas_desk, paid_requests
 ):
-    make_service_request(
-        customer_id=vas_desk.desk.customer_a.id,
-        server_id=vas_desk.server,
-        item_id=vas_desk.other_item,
-    )  # no free use left
-    with app.app_context():
-        ledger.credit(
-            vas_desk.desk.customer_a.id,
-            2000,
-            cause="adjustment",
-            subject_type="user",
-            subject_id=vas_desk.desk.customer_a.id,
-            key="test:extra-funds",
-        )
-        db.session.commit()
+    paid_requests(2000)
     extra = {
         "price_cents": "0",
         "charged_cents": "0",
@@ -756,22 +724,10 @@ def test_extra_fields_do_not_change_what_a_request_costs(
 
 
 def test_a_paid_request_costs_a_fixed_number_of_queries(
-    app, customer_a, vas_desk, make_service_request, count_queries
+    app, customer_a, vas_desk, make_service_request, paid_requests, count_queries
 ):
     customer_id = vas_desk.desk.customer_a.id
-    make_service_request(
-        customer_id=customer_id, server_id=vas_desk.server, item_id=vas_desk.other_item
-    )  # spends the free use: what follows is paid from the balance
-    with app.app_context():
-        ledger.credit(
-            customer_id,
-            1_000_000,
-            cause="adjustment",
-            subject_type="user",
-            subject_id=customer_id,
-            key="test:query-count-funds",
-        )
-        db.session.commit()
+    paid_requests(1_000_000)
 
     def paid_request():
         data = _form(vas_desk, vas_desk.paid_item, expected_charge="10000")
