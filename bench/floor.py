@@ -12,14 +12,12 @@ Prints CPU milliseconds per request, measured with the Flask test client.
 """
 
 import argparse
-import re
 import sys
 import time
 
 from bench.baseline import create_app as create_baseline
+from bench.signin import signed_in
 from vas import create_app
-
-CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 
 def cpu_ms(client, method: str, path: str, runs: int) -> tuple[float, int]:
@@ -41,22 +39,13 @@ def main(argv=None) -> int:
 
     baseline = create_baseline().test_client()
     vas = create_app({"VAS_RATELIMIT_ENABLED": False, "VAS_LOG_LEVEL": "WARNING"})
-    anonymous, signed_in = vas.test_client(), vas.test_client()
-    token = CSRF_META.search(signed_in.get("/login").get_data(as_text=True))
-    signed_in.post(
-        "/login",
-        data={
-            "csrf_token": token.group(1),
-            "email": args.email,
-            "password": "demo1234",
-        },
-    )
+    anonymous, customer = vas.test_client(), signed_in(vas, args.email)
 
     rows = [
         ("baseline GET /fortunes", baseline, "GET", "/fortunes"),
         ("baseline POST /insert", baseline, "POST", "/insert"),
         ("VAS anonymous 404", anonymous, "GET", "/no-such-page"),
-        ("VAS signed-in 404", signed_in, "GET", "/no-such-page"),
+        ("VAS signed-in 404", customer, "GET", "/no-such-page"),
         ("VAS anonymous GET /login", anonymous, "GET", "/login"),
     ]
     fortunes = None

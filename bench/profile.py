@@ -9,7 +9,6 @@ then ``--runs`` times under the profiler, and prints the call tree. Needs
 """
 
 import argparse
-import re
 import secrets
 import sys
 import time
@@ -17,10 +16,10 @@ import time
 from pyinstrument import Profiler
 from sqlalchemy import event
 
+from bench.signin import CSRF_META
+from bench.signin import signed_in
 from vas import create_app
 from vas.extensions import db
-
-CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 
 def main(argv=None) -> int:
@@ -43,13 +42,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     app = create_app({"VAS_RATELIMIT_ENABLED": False, "VAS_LOG_LEVEL": "WARNING"})
-    client = app.test_client()
-    page = client.get("/login").get_data(as_text=True)
-    token = CSRF_META.search(page).group(1)
-    client.post(
-        "/login",
-        data={"csrf_token": token, "email": args.email, "password": "demo1234"},
-    )
+    client = signed_in(app, args.email)
     token = CSRF_META.search(client.get("/dashboard").get_data(as_text=True))
     token = token.group(1) if token else ""
     headers = {"HX-Request": "true"} if args.htmx else {}

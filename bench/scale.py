@@ -14,7 +14,6 @@ BUFFERS)``, and the plans are written to ``--plans``.
 """
 
 import argparse
-import re
 import statistics
 import sys
 import time
@@ -23,11 +22,11 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from bench.signin import signed_in
 from vas import create_app
 from vas.extensions import db
 
 TARGET_MS = 50.0
-CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 
 def pages(ids: dict) -> list[tuple[str, str, str]]:
@@ -126,17 +125,6 @@ def find_ids() -> dict:
         "full_name": customer.name[:3],
         "department": department,
     }
-
-
-def signed_in(app, email: str):
-    client = app.test_client()
-    token = CSRF_META.search(client.get("/login").get_data(as_text=True)).group(1)
-    response = client.post(
-        "/login", data={"csrf_token": token, "email": email, "password": "demo1234"}
-    )
-    if response.status_code not in (302, 303):
-        raise RuntimeError(f"login of {email} answered {response.status_code}")
-    return client
 
 
 def percentile(values: list[float], share: float) -> float:
