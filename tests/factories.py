@@ -328,13 +328,14 @@ def service_request(
 ) -> Made:
     """Request an item through the real service, accepting the quoted charge."""
     from vas.models import User
+    from vas.services import departments
     from vas.services import service_requests
 
     customer = db.session.get(User, customer_id)
     quoted = service_requests.quote(customer, server_id=server_id, item_id=item_id)
     row = service_requests.submit(
         customer,
-        department_id=service_requests.business_department().id,
+        department_id=departments.business_technical().id,
         server_id=server_id,
         item_id=item_id,
         subject="",

@@ -29,6 +29,7 @@ from vas.models import ServiceRecord
 from vas.models import Ticket
 from vas.models import TicketMessage
 from vas.models import User
+from vas.services import departments
 from vas.services import ledger
 from vas.services import service_requests
 from vas.services import vas_settings
@@ -156,7 +157,7 @@ def test_a_request_is_covered_by_one_source_in_order(
         try:
             ticket = service_requests.submit(
                 who,
-                department_id=service_requests.business_department().id,
+                department_id=departments.business_technical().id,
                 server_id=bought["server"],
                 item_id=item,
                 subject="",

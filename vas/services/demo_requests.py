@@ -18,6 +18,7 @@ from vas.models import ServicePush
 from vas.models import Ticket
 from vas.models import User
 from vas.money import parse_amount
+from vas.services import departments
 from vas.services import pushes
 from vas.services import service_requests
 
@@ -63,7 +64,7 @@ def load(users: dict[str, User]) -> None:
         quoted = service_requests.quote(customer, server_id=server_id, item_id=item.id)
         service_requests.submit(
             customer,
-            department_id=service_requests.business_department().id,
+            department_id=departments.business_technical().id,
             server_id=server_id,
             item_id=item.id,
             subject="",

@@ -30,6 +30,15 @@ from vas.services.errors import VasError
 
 logger = logging.getLogger(__name__)
 
+# Items as every page lists them: by category, then within it, each by its
+# sort order and then by id.
+CATALOGUE_ORDER = (
+    ServiceCategory.sort_order,
+    ServiceCategory.id,
+    ServiceItem.sort_order,
+    ServiceItem.id,
+)
+
 
 class StalePrice(VasError):
     """Someone saved this cell since it was opened; nothing was changed."""
@@ -71,12 +80,7 @@ def load_matrix() -> Matrix:
         select(ServiceItem, ServiceCategory)
         .join(ServiceCategory, ServiceItem.category_id == ServiceCategory.id)
         .where(ServiceItem.is_active, ServiceCategory.is_active)
-        .order_by(
-            ServiceCategory.sort_order,
-            ServiceCategory.id,
-            ServiceItem.sort_order,
-            ServiceItem.id,
-        )
+        .order_by(*CATALOGUE_ORDER)
     ).all()
     level_ids = [level.id for level in active_levels]
     cells: dict[int, dict[int, ItemPrice]] = {}
@@ -114,12 +118,7 @@ def items_at_level(
             ServiceItem.is_active,
             ServiceCategory.is_active,
         )
-        .order_by(
-            ServiceCategory.sort_order,
-            ServiceCategory.id,
-            ServiceItem.sort_order,
-            ServiceItem.id,
-        )
+        .order_by(*CATALOGUE_ORDER)
     ).all()
     groups: list[tuple[ServiceCategory, list[tuple[ServiceItem, int]]]] = []
     for item, category, price in rows:

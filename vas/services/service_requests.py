@@ -282,13 +282,6 @@ def submit_ticket(
     )
 
 
-def business_department() -> Department | None:
-    """Return the active business technical department (业务技术工单), if any."""
-    return db.session.scalars(
-        select(Department).where(Department.is_business_technical, Department.is_active)
-    ).first()
-
-
 class _Replayed(Exception):
     """Another request with the same intent committed first."""
 
@@ -320,8 +313,8 @@ def submit(
     existing = tickets.ticket_by_key(key, customer)
     if existing is not None:
         return existing
-    department = business_department()
-    if department is None:
+    department = departments.business_technical()
+    if department is None or not department.is_active:
         raise RequestRefused("department", _l("业务技术工单暂不可用。"))
     if department_id != department.id:
         raise RequestRefused("department", _l("增值服务请通过业务技术工单申请。"))
