@@ -198,6 +198,25 @@ class Count(int):
     __html__ = __str__
 
 
+def _capped_counts(queries: dict, cap: int) -> dict:
+    """Count the rows of each query up to ``cap``, all in one statement.
+
+    Each count stops at ``cap + 1`` rows, so it costs an index scan of at most
+    that length however many rows match; a count past the cap shows "N+".
+    """
+    if not queries:
+        return {}
+    counted = [
+        select(func.count()).select_from(query.limit(cap + 1).subquery())
+        for query in queries.values()
+    ]
+    row = db.session.execute(select(*(c.scalar_subquery() for c in counted))).one()
+    return {
+        key: Count(min(value, cap), value > cap)
+        for key, value in zip(queries, row, strict=True)
+    }
+
+
 def queue_counts(
     user: User, filters: QueueFilter, *, cap: int = STATUS_COUNT_CAP
 ) -> dict[str, Count]:
@@ -206,24 +225,11 @@ def queue_counts(
     Each status is counted up to ``cap`` (one statement for all four), so a
     department with a million closed tickets costs as little as a new one.
     """
-    counted = {
-        status: (
-            select(func.count())
-            .select_from(
-                _filtered(select(Ticket.id), user, filters)
-                .where(Ticket.status == status)
-                .limit(cap + 1)
-                .subquery()
-            )
-            .scalar_subquery()
-        )
-        for status in TICKET_STATUSES
-    }
-    row = db.session.execute(select(*counted.values())).one()
-    return {
-        status: Count(min(value, cap), value > cap)
-        for status, value in zip(counted, row, strict=True)
-    }
+    ids = _filtered(select(Ticket.id), user, filters)
+    return _capped_counts(
+        {status: ids.where(Ticket.status == status) for status in TICKET_STATUSES},
+        cap,
+    )
 
 
 def open_counts(
@@ -231,28 +237,19 @@ def open_counts(
 ) -> dict[tuple[int, str], Count]:
     """Count each department's open tickets per open status, each up to ``cap``.
 
-    One statement of capped index scans, keyed by (department id, status):
-    the workspace costs the same with two million tickets as with twenty.
+    Keyed by (department id, status): the workspace costs the same with two
+    million tickets as with twenty.
     """
-    keys = [(d.id, status) for d in departments for status in OPEN_STATUSES]
-    if not keys:
-        return {}
-    counted = [
-        select(func.count())
-        .select_from(
-            select(Ticket.id)
-            .where(Ticket.department_id == department_id, Ticket.status == status)
-            .limit(cap + 1)
-            .subquery()
-        )
-        .scalar_subquery()
-        for department_id, status in keys
-    ]
-    row = db.session.execute(select(*counted)).one()
-    return {
-        key: Count(min(value, cap), value > cap)
-        for key, value in zip(keys, row, strict=True)
-    }
+    return _capped_counts(
+        {
+            (department.id, status): select(Ticket.id).where(
+                Ticket.department_id == department.id, Ticket.status == status
+            )
+            for department in departments
+            for status in OPEN_STATUSES
+        },
+        cap,
+    )
 
 
 def levels_by_server(ticket_rows: list[Ticket]) -> dict[int, ServiceLevel]:
