@@ -530,14 +530,18 @@ def vas_desk(
 
 
 @pytest.fixture
-def paid_requests(app, vas_desk, make_service_request):
+def fund(app):
+    """``fund(customer_id=…, cents=…)`` credits a customer's balance."""
+    return factories.bind(app, factories.funds)
+
+
+@pytest.fixture
+def paid_requests(vas_desk, make_service_request, fund):
     """Make customer A's next requests paid from the balance.
 
     ``paid_requests(cents)`` spends A's one free use on ``other_item`` and
     credits ``cents`` more (¥88.00 is left after the order).
     """
-    from vas.services import ledger
-
     customer_id = vas_desk.desk.customer_a.id
 
     def prepare(cents: int = 0) -> None:
@@ -547,15 +551,6 @@ def paid_requests(app, vas_desk, make_service_request):
             item_id=vas_desk.other_item,
         )
         if cents:
-            with app.app_context():
-                ledger.credit(
-                    customer_id,
-                    cents,
-                    cause="adjustment",
-                    subject_type="user",
-                    subject_id=customer_id,
-                    key=f"test:funds:{uuid.uuid4().hex}",
-                )
-                db.session.commit()
+            fund(customer_id=customer_id, cents=cents)
 
     return prepare

@@ -66,6 +66,20 @@ def _user(role: str, **overrides) -> Made:
     return Made(id=user.id, email=user.email, role=role)
 
 
+def funds(*, customer_id: int, cents: int) -> Made:
+    """Credit a customer's balance by an admin adjustment, as a top-up would."""
+    n = next(_sequence)
+    ledger.credit(
+        customer_id,
+        cents,
+        cause="adjustment",
+        subject_type="user",
+        subject_id=customer_id,
+        key=f"test:funds:{customer_id}:{n}",
+    )
+    return Made(id=customer_id)
+
+
 def customer(**overrides) -> Made:
     return _user("customer", **overrides)
 

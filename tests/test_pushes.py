@@ -73,19 +73,6 @@ def customer_a(make_client, vas_desk):
     return client
 
 
-def _fund(app, customer_id, cents, key="test:fund"):
-    with app.app_context():
-        ledger.credit(
-            customer_id,
-            cents,
-            cause="adjustment",
-            subject_type="user",
-            subject_id=customer_id,
-            key=key,
-        )
-        db.session.commit()
-
-
 # --- the panel ---------------------------------------------------------------
 
 
@@ -275,7 +262,7 @@ def test_customer_pays_a_push_in_place(app, customer_a, vas_desk):
 
 
 def test_the_pay_price_is_the_one_pushed_even_after_a_price_edit(
-    app, customer_a, vas_desk, set_price
+    app, customer_a, vas_desk, set_price, fund
 ):
     push_id = _push(app, vas_desk, items=[vas_desk.paid_item])
     set_price(
@@ -284,7 +271,7 @@ def test_the_pay_price_is_the_one_pushed_even_after_a_price_edit(
         level_id=vas_desk.level,
         price="1.00",
     )
-    _fund(app, vas_desk.desk.customer_a.id, 2000)
+    fund(customer_id=vas_desk.desk.customer_a.id, cents=2000)
 
     customer_a.post(f"/tickets/{vas_desk.ticket}/pushes/{push_id}/payment")
 
@@ -306,12 +293,12 @@ def test_too_little_balance_shows_the_shortfall_on_the_push(app, customer_a, vas
 
 
 def test_a_push_is_paid_once_and_only_by_the_tickets_owner(
-    app, customer_a, make_client, vas_desk
+    app, customer_a, make_client, vas_desk, fund
 ):
     push_id = _push(app, vas_desk, pay_price="10.00")
     other = make_client(htmx=True)
     other.login(vas_desk.desk.customer_b.email)
-    _fund(app, vas_desk.desk.customer_b.id, 10000)
+    fund(customer_id=vas_desk.desk.customer_b.id, cents=10000)
     url = f"/tickets/{vas_desk.ticket}/pushes/{push_id}/payment"
     before = snapshot(app)
 
