@@ -4,6 +4,7 @@ import stat
 
 import pytest
 import sqlalchemy as sa
+from flask import request
 
 from vas import CONTENT_SECURITY_POLICY
 from vas.config import ConfigError
@@ -165,7 +166,8 @@ def test_a_refused_request_keeps_nothing_it_flushed(app, client, make_admin):
         assert db.session.scalar(sa.text("SELECT COUNT(*) FROM app_meta")) == 0
 
 
-def test_get_requests_never_commit(app, client, make_admin):
+def test_get_requests_never_commit(app, client, make_admin, backend):
+    """A page that writes loses the write; PostgreSQL refuses it outright."""
     admin = make_admin()
 
     @app.get("/test-get-writes")
@@ -177,6 +179,77 @@ def test_get_requests_never_commit(app, client, make_admin):
         return "ok"
 
     client.login(admin.email)
-    assert client.get("/test-get-writes").status_code == 200
+    status = client.get("/test-get-writes").status_code
+
+    assert status == (500 if backend == "postgresql" else 200)
     with app.app_context():
         assert db.session.scalar(sa.text("SELECT COUNT(*) FROM app_meta")) == 0
+
+
+def test_read_requests_begin_read_only_and_writes_take_the_lock(
+    app, client, make_admin, count_queries, backend
+):
+    """PostgreSQL: READ ONLY for safe methods. SQLite: the write lock first."""
+    admin = make_admin()
+    seen = {}
+
+    @app.route("/test-transaction", methods=["GET", "POST"])
+    def transaction():
+        if backend == "postgresql":
+            state = db.session.execute(sa.text("SHOW transaction_read_only"))
+            seen[request.method] = state.scalar()
+        else:
+            db.session.execute(sa.text("SELECT 1"))
+        return "ok"
+
+    client.login(admin.email)
+    with count_queries() as reading:
+        assert client.get("/test-transaction").status_code == 200
+    with count_queries() as writing:
+        assert client.post("/test-transaction").status_code == 200
+
+    if backend == "postgresql":
+        assert seen == {"GET": "on", "POST": "off"}
+    else:
+        assert "BEGIN DEFERRED" in reading.statements
+        assert "BEGIN IMMEDIATE" in writing.statements
+
+
+def test_limit_and_offset_are_written_into_postgresql_statements(app, backend):
+    """Literal LIMIT/OFFSET let PostgreSQL keep one plan for a prepared page."""
+    from vas.models import User
+
+    query = sa.select(User.id).order_by(User.id).limit(20).offset(40)
+    with app.app_context():
+        text = str(
+            query.compile(
+                dialect=db.engine.dialect, compile_kwargs={"render_postcompile": True}
+            )
+        )
+        ids = db.session.scalars(sa.select(User.id).order_by(User.id)).all()
+        page = db.session.scalars(query).all()
+
+    if backend == "postgresql":
+        assert "LIMIT 20 OFFSET 40" in text
+    else:
+        assert "LIMIT ? OFFSET ?" in text
+    assert page == ids[40:60]
+
+
+def test_postgresql_keeps_prepared_statements_across_read_requests(
+    app, client, make_customer, backend
+):
+    """A read ends with COMMIT on PostgreSQL; a ROLLBACK would drop them all."""
+    if backend != "postgresql":
+        pytest.skip("prepared statements are psycopg's")
+    customer = make_customer()
+    client.login(customer.email)
+
+    for _ in range(8):
+        assert client.get("/dashboard").status_code == 200
+
+    with app.app_context():
+        prepared = db.session.scalar(
+            sa.text("SELECT count(*) FROM pg_prepared_statements")
+        )
+    assert prepared > 0

@@ -24,10 +24,10 @@ from flask_babel import to_user_timezone
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import event
 from werkzeug.exceptions import HTTPException
 
 from vas.config import load_config
+from vas.database import tune_engine
 from vas.extensions import babel
 from vas.extensions import csrf
 from vas.extensions import db
@@ -85,22 +85,36 @@ class VasFlask(Flask):
 
     A state-changing request that answers below 400 commits once, after its
     view returned; a refusal (4xx) or an error rolls everything back, so a
-    request is never half-written. Safe methods never commit.
+    request is never half-written. Safe methods never write (see end_read).
     """
 
     def dispatch_request(self):
         response = self.make_response(super().dispatch_request())
         if request.method in SAFE_METHODS:
-            if db.session.new or db.session.dirty or db.session.deleted:
-                logger.warning(
-                    "%s %s changed rows; discarded", request.method, request.path
-                )
-            db.session.rollback()
+            self.end_read()
         elif response.status_code < 400:
             db.session.commit()
         else:
             db.session.rollback()
         return response
+
+    def end_read(self) -> None:
+        """End a safe-method request's transaction without writing anything.
+
+        Changes a page made to its objects are discarded. On PostgreSQL the
+        transaction is READ ONLY (see vas.database), so it ends with
+        COMMIT, which keeps the connection's prepared statements; elsewhere
+        it rolls back.
+        """
+        if db.session.new or db.session.dirty or db.session.deleted:
+            logger.warning(
+                "%s %s changed rows; discarded", request.method, request.path
+            )
+            db.session.rollback()
+        elif db.session.get_bind().dialect.name == "postgresql":
+            db.session.commit()
+        else:
+            db.session.rollback()
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -143,8 +157,7 @@ def _init_extensions(app: Flask) -> None:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     with app.app_context():
-        if db.engine.dialect.name == "sqlite":
-            _tune_sqlite(db.engine)
+        tune_engine(db.engine)
     migrate.init_app(app, db, directory=_migrations_dir(app))
     csrf.init_app(app)
     limiter.init_app(app)
@@ -169,32 +182,6 @@ def _migrations_dir(app: Flask) -> str:
     from pathlib import Path
 
     return str(Path(app.root_path).parent / "migrations")
-
-
-def _tune_sqlite(engine) -> None:
-    """Make SQLite safe for concurrent writers.
-
-    WAL lets readers run beside a writer; foreign keys are off by default in
-    SQLite; the busy timeout is the driver's ``timeout`` (set above). Write
-    requests start with BEGIN IMMEDIATE so the write lock is taken before
-    any read: a transaction that read first and then tries to write can fail
-    at once with "database is locked" whatever the timeout.
-    Safe-method requests start deferred, so pages read concurrently.
-    """
-
-    @event.listens_for(engine, "connect")
-    def on_connect(dbapi_connection, connection_record):
-        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def on_begin(connection):
-        reading = has_request_context() and request.method in SAFE_METHODS
-        connection.exec_driver_sql("BEGIN DEFERRED" if reading else "BEGIN IMMEDIATE")
 
 
 def _install_template_gettext(app: Flask) -> None:
