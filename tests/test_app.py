@@ -215,6 +215,34 @@ def test_read_requests_begin_read_only_and_writes_take_the_lock(
         assert "BEGIN IMMEDIATE" in writing.statements
 
 
+def test_a_reads_only_post_reads_like_a_get(app, client, make_admin, backend):
+    """It is checked for CSRF like any POST, but its writes never land."""
+    from vas.models import AppMeta
+    from vas.web import reads_only
+
+    admin = make_admin()
+    seen = []
+
+    @app.post("/test-reads-only")
+    @reads_only
+    def reading_post():
+        if backend == "postgresql":
+            seen.append(db.session.scalar(sa.text("SHOW transaction_read_only")))
+        db.session.add(AppMeta(key="from-reads-only", value="x"))
+        db.session.flush()
+        return "ok"
+
+    client.login(admin.email)
+    refused = client.raw.post("/test-reads-only").status_code
+    status = client.post("/test-reads-only").status_code
+
+    assert refused == 400
+    assert status == (500 if backend == "postgresql" else 200)
+    assert seen == (["on"] if backend == "postgresql" else [])
+    with app.app_context():
+        assert db.session.scalar(sa.text("SELECT COUNT(*) FROM app_meta")) == 0
+
+
 def test_limit_and_offset_are_written_into_postgresql_statements(app, backend):
     """Literal LIMIT/OFFSET let PostgreSQL keep one plan for a prepared page."""
     from vas.models import User

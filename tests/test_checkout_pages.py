@@ -6,6 +6,7 @@ from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -561,6 +562,33 @@ def test_summary_fragment_costs_a_fixed_number_of_queries(
 
     assert few.count == many.count, many.statements
     assert many.count <= 16
+
+
+def test_the_summary_only_reads(app, make_client, shop, count_queries, backend):
+    """Pricing the form takes no write lock on SQLite and is READ ONLY on PG."""
+    htmx = make_client(htmx=True)
+    htmx.login(shop.customer.email)
+    read_only = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if backend == "postgresql":
+            read_only.append(conn.connection.driver_connection.read_only)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "after_cursor_execute", record)
+    try:
+        with count_queries() as summary:
+            url = f"/orders/new/{shop.product.id}/summary"
+            assert htmx.post(url, _form(shop)).status_code == 200
+    finally:
+        sa.event.remove(engine, "after_cursor_execute", record)
+
+    if backend == "postgresql":
+        assert read_only and all(read_only)
+    else:
+        assert "BEGIN DEFERRED" in summary.statements
+        assert "BEGIN IMMEDIATE" not in summary.statements
 
 
 @pytest.mark.parametrize("page", ["/orders", "/orders/new", "checkout"])

@@ -36,8 +36,8 @@ from vas.extensions import login_manager
 from vas.extensions import migrate
 from vas.money import format_money
 from vas.text import linkify_plain_text
-from vas.web import SAFE_METHODS
 from vas.web import is_htmx
+from vas.web import is_reading
 
 logger = logging.getLogger(__name__)
 
@@ -85,12 +85,12 @@ class VasFlask(Flask):
 
     A state-changing request that answers below 400 commits once, after its
     view returned; a refusal (4xx) or an error rolls everything back, so a
-    request is never half-written. Safe methods never write (see end_read).
+    request is never half-written. Reading requests never write (see end_read).
     """
 
     def dispatch_request(self):
         response = self.make_response(super().dispatch_request())
-        if request.method in SAFE_METHODS:
+        if is_reading():
             self.end_read()
         elif response.status_code < 400:
             db.session.commit()
@@ -99,7 +99,7 @@ class VasFlask(Flask):
         return response
 
     def end_read(self) -> None:
-        """End a safe-method request's transaction without writing anything.
+        """End a reading request's transaction without writing anything.
 
         Changes a page made to its objects are discarded. On PostgreSQL the
         transaction is READ ONLY (see vas.database), so it ends with

@@ -2,18 +2,17 @@
 
 Floor 0 of the house: imports nothing of ours but request helpers. SQLite
 gets WAL and an explicit BEGIN; PostgreSQL gets READ ONLY transactions for
-safe requests and LIMIT/OFFSET written into the statement, so that psycopg's
+reading requests and LIMIT/OFFSET written into the statement, so that psycopg's
 prepared statements are kept and reused with one plan.
 """
 
 from flask import has_request_context
-from flask import request
 from sqlalchemy import Engine
 from sqlalchemy import event
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.selectable import _OffsetLimitParam
 
-from vas.web import SAFE_METHODS
+from vas.web import is_reading
 
 
 def tune_engine(engine: Engine) -> None:
@@ -47,7 +46,8 @@ def _tune_sqlite(engine: Engine) -> None:
     requests start with BEGIN IMMEDIATE so the write lock is taken before
     any read: a transaction that read first and then tries to write can fail
     at once with "database is locked" whatever the timeout.
-    Safe-method requests start deferred, so pages read concurrently.
+    Reading requests (``vas.web.is_reading``) start deferred, so pages read
+    concurrently.
     """
 
     @event.listens_for(engine, "connect")
@@ -61,12 +61,12 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        reading = has_request_context() and request.method in SAFE_METHODS
+        reading = has_request_context() and is_reading()
         connection.exec_driver_sql("BEGIN DEFERRED" if reading else "BEGIN IMMEDIATE")
 
 
 def _tune_postgresql(engine: Engine) -> None:
-    """Run safe-method requests in READ ONLY transactions.
+    """Run reading requests (``vas.web.is_reading``) in READ ONLY transactions.
 
     PostgreSQL then refuses any write a page might attempt, so a read
     request can end with COMMIT (see ``VasFlask.end_read``). That matters for
@@ -78,7 +78,7 @@ def _tune_postgresql(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        reading = has_request_context() and request.method in SAFE_METHODS
+        reading = has_request_context() and is_reading()
         driver_connection = connection.connection.driver_connection
         if driver_connection.read_only != reading:
             driver_connection.read_only = reading

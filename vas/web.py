@@ -11,6 +11,7 @@ from urllib.parse import unquote
 from urllib.parse import urlsplit
 
 from flask import abort
+from flask import current_app
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -26,6 +27,25 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Lists count their matches up to here and say "more than" beyond: an exact
 # count of a million rows costs more than the page itself.
 COUNT_CAP = 10_000
+
+
+def reads_only(view):
+    """Mark a POST view that changes nothing: it posts only to send a form.
+
+    Its transaction reads like a GET's (see ``is_reading``): on SQLite it does
+    not queue for the write lock, on PostgreSQL it is READ ONLY, and it never
+    commits. Put it right under the route decorator.
+    """
+    view.reads_only = True
+    return view
+
+
+def is_reading() -> bool:
+    """Tell whether this request only reads: a safe method or a reads_only view."""
+    if request.method in SAFE_METHODS:
+        return True
+    view = current_app.view_functions.get(request.endpoint)
+    return getattr(view, "reads_only", False)
 
 
 def is_htmx() -> bool:

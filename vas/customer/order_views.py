@@ -22,6 +22,7 @@ from vas.services.checkout import CheckoutRefused
 from vas.services.errors import InsufficientBalance
 from vas.services.errors import VasError
 from vas.web import paginate
+from vas.web import reads_only
 from vas.web import render
 from vas.web import role_required
 from vas.web import see_other
@@ -107,6 +108,7 @@ def _render_checkout(form, offer, *, code=200, errors=None, shortfall=None):
 
 
 @bp.post("/orders/new/<int:product_id>/summary")
+@reads_only
 @role_required("customer")
 def show_order_summary(product_id: int):
     """Price the checkout form as it stands and return only its summary."""
