@@ -472,6 +472,21 @@ def test_refused_requests_leave_nothing_behind(
 # --- concurrency (GUARANTEES.md) --------------------------------------------
 
 
+def _request_as_a(vd, *, body, expected_charge_cents, item_id=None, intent=None):
+    """Submit a service request for A's server, in the caller's app context."""
+    customer = db.session.get(User, vd.desk.customer_a.id)
+    return service_requests.submit(
+        customer,
+        department_id=vd.desk.tech.id,
+        server_id=vd.server,
+        item_id=item_id or vd.paid_item,
+        subject="",
+        body=body,
+        intent=intent or uuid.uuid4().hex,
+        expected_charge_cents=expected_charge_cents,
+    )
+
+
 def _funded_paid_world(app, vd, balance_cents):
     """Spend the free use, then set A's balance to exactly ``balance_cents``."""
     with app.app_context():
@@ -479,14 +494,10 @@ def _funded_paid_world(app, vd, balance_cents):
         quoted = service_requests.quote(
             customer, server_id=vd.server, item_id=vd.other_item
         )
-        service_requests.submit(
-            customer,
-            department_id=vd.desk.tech.id,
-            server_id=vd.server,
+        _request_as_a(
+            vd,
             item_id=vd.other_item,
-            subject="",
             body="first",
-            intent=uuid.uuid4().hex,
             expected_charge_cents=quoted.charge_cents,
         )
         have = ledger.balance_cents(customer.id)
@@ -515,17 +526,7 @@ def test_thirty_seven_of_two_hundred_paid_requests_succeed(app, vas_desk, set_pr
     customer_id = vas_desk.desk.customer_a.id
 
     def request_once(thread, n):
-        customer = db.session.get(User, customer_id)
-        service_requests.submit(
-            customer,
-            department_id=vas_desk.desk.tech.id,
-            server_id=vas_desk.server,
-            item_id=vas_desk.paid_item,
-            subject="",
-            body=f"request {thread}-{n}",
-            intent=uuid.uuid4().hex,
-            expected_charge_cents=100,
-        )
+        _request_as_a(vas_desk, body=f"request {thread}-{n}", expected_charge_cents=100)
 
     outcome = hammer(app, request_once, threads=50, attempts=200)
 
@@ -578,17 +579,8 @@ def test_three_free_uses_are_spent_by_exactly_three_of_a_hundred(app, vas_desk):
     balance = _state_balance(app, customer_id)
 
     def request_once(thread, n):
-        customer = db.session.get(User, customer_id)
-        service_requests.submit(
-            customer,
-            department_id=vas_desk.desk.tech.id,
-            server_id=vas_desk.server,
-            item_id=vas_desk.paid_item,
-            subject="",
-            body=f"free {thread}-{n}",
-            intent=uuid.uuid4().hex,
-            expected_charge_cents=0,  # what the page showed: a free use
-        )
+        # The page showed a free use: no charge expected.
+        _request_as_a(vas_desk, body=f"free {thread}-{n}", expected_charge_cents=0)
 
     outcome = hammer(
         app, request_once, threads=50, attempts=100, refusals=(ChargeChanged,)
@@ -624,16 +616,8 @@ def test_one_request_submitted_fifty_times_at_once_charges_once(
     opened = []
 
     def request_once(thread, n):
-        customer = db.session.get(User, customer_id)
-        ticket = service_requests.submit(
-            customer,
-            department_id=vas_desk.desk.tech.id,
-            server_id=vas_desk.server,
-            item_id=vas_desk.paid_item,
-            subject="",
-            body="same intent",
-            intent=intent,
-            expected_charge_cents=10000,
+        ticket = _request_as_a(
+            vas_desk, body="same intent", intent=intent, expected_charge_cents=10000
         )
         opened.append(ticket.id)
 
