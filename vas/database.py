@@ -6,7 +6,6 @@ reading requests and LIMIT/OFFSET written into the statement, so that psycopg's
 prepared statements are kept and reused with one plan.
 """
 
-from flask import has_request_context
 from sqlalchemy import Engine
 from sqlalchemy import event
 from sqlalchemy.ext.compiler import compiles
@@ -61,7 +60,7 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        reading = has_request_context() and is_reading()
+        reading = is_reading()
         connection.exec_driver_sql("BEGIN DEFERRED" if reading else "BEGIN IMMEDIATE")
 
 
@@ -78,7 +77,7 @@ def _tune_postgresql(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        reading = has_request_context() and is_reading()
+        reading = is_reading()
         driver_connection = connection.connection.driver_connection
         if driver_connection.read_only != reading:
             driver_connection.read_only = reading

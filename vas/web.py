@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from flask import abort
 from flask import current_app
+from flask import has_request_context
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -41,7 +42,12 @@ def reads_only(view):
 
 
 def is_reading() -> bool:
-    """Tell whether this request only reads: a safe method or a reads_only view."""
+    """Tell whether this request only reads: a safe method or a reads_only view.
+
+    Outside a request (the CLI, jobs, tests' app contexts) nothing is reading.
+    """
+    if not has_request_context():
+        return False
     if request.method in SAFE_METHODS:
         return True
     view = current_app.view_functions.get(request.endpoint)
