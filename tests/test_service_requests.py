@@ -19,6 +19,7 @@ from tests.money_harness import audit
 from tests.money_harness import hammer
 from tests.sweep import snapshot
 from tests.ticket_helpers import field_errors
+from tests.ticket_helpers import form_values
 from vas.extensions import db
 from vas.models import FreeUseGrant
 from vas.models import LedgerEntry
@@ -656,6 +657,51 @@ def test_product_page_links_to_a_preselected_request_form(customer_a, vas_desk):
     form = customer_a.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
     assert "service-picker" in form
     assert f'<option selected value="{vas_desk.server}">' in form
+
+
+def test_the_form_the_product_page_links_to_can_be_sent_as_shown(
+    app, customer_a, vas_desk
+):
+    page = customer_a.get(f"/servers/{vas_desk.server}").get_data(as_text=True)
+    link = re.search(r'id="request-service" href="([^"]+)"', page).group(1)
+    shown = customer_a.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    sent = form_values(shown, "/tickets/new")
+
+    assert re.fullmatch(r"[0-9a-f]{32}", sent["intent"])
+    assert (sent["department"], sent["server"]) == (
+        str(vas_desk.desk.tech.id),
+        str(vas_desk.server),
+    )
+
+    sent.update(item_id=str(vas_desk.paid_item), body="Please tune nginx.")
+    sent["expected_charge"] = str(_quoted(app, vas_desk, vas_desk.paid_item))
+    response = customer_a.post("/tickets/new", sent)
+
+    assert response.status_code == 303
+    assert _records(app, vas_desk.subscription) == [
+        (vas_desk.paid_item, "free_use", 10000, 0)
+    ]
+
+
+def test_a_request_sent_without_its_intent_can_be_sent_again_as_shown(
+    app, customer_a, vas_desk
+):
+    before = snapshot(app)
+    data = _form(vas_desk, vas_desk.paid_item)
+    del data["intent"]
+    data["expected_charge"] = str(_quoted(app, vas_desk, vas_desk.paid_item))
+
+    refused = customer_a.post("/tickets/new", data)
+    shown = refused.get_data(as_text=True)
+
+    assert refused.status_code == 422
+    assert "表单已失效，请刷新页面后重试。" in shown
+    assert snapshot(app) == before
+
+    again = customer_a.post("/tickets/new", form_values(shown, "/tickets/new"))
+
+    assert again.status_code == 303
+    assert len(_records(app, vas_desk.subscription)) == 1
 
 
 def test_a_long_item_name_and_hostname_still_make_a_subject(app, customer_a, vas_desk):

@@ -73,6 +73,72 @@ class Parsed(HTMLParser):
         return "".join(self.chunks)
 
 
+class FormValues(HTMLParser):
+    """What a browser sends for the first form posting to ``action``, as shown.
+
+    Text, hidden and checked inputs by their values, each select by its
+    selected option (or its first), each text area by its text. Buttons send
+    nothing.
+    """
+
+    def __init__(self, html: str, action: str):
+        super().__init__(convert_charrefs=True)
+        self.action = action
+        self.values: dict[str, str] = {}
+        self._inside = self._done = False
+        self._select: str | None = None
+        self._textarea: str | None = None
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        attributes = {name: value or "" for name, value in attrs}
+        if tag == "form" and not self._done:
+            self._inside = attributes.get("action") == self.action
+        if not self._inside:
+            return
+        name = attributes.get("name")
+        if tag == "input" and name:
+            kind = attributes.get("type", "text")
+            if kind in ("radio", "checkbox") and "checked" not in attributes:
+                return
+            if kind not in ("submit", "button", "reset"):
+                self.values[name] = attributes.get("value", "")
+        elif tag == "select" and name:
+            self._select = name
+        elif tag == "option" and self._select:
+            if self._select not in self.values or "selected" in attributes:
+                self.values[self._select] = attributes.get("value", "")
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.values[name] = ""
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag):
+        if tag == "form" and self._inside:
+            self._inside, self._done = False, True
+        elif tag == "select":
+            self._select = None
+        elif tag == "textarea" and self._textarea:
+            # A browser drops the newline that starts a text area's text.
+            text = self.values[self._textarea]
+            self.values[self._textarea] = text.removeprefix("\r").removeprefix("\n")
+            self._textarea = None
+
+    def handle_data(self, data):
+        if self._inside and self._textarea:
+            self.values[self._textarea] += data
+
+
+def form_values(html: str, action: str) -> dict[str, str]:
+    """Return what the page's form posting to ``action`` sends as shown."""
+    values = FormValues(html, action).values
+    assert values, f"no form posting to {action!r} on the page"
+    return values
+
+
 def _is_safe_url(value: str) -> bool:
     cleaned = re.sub(r"[\x00-\x20]", "", value).lower()
     return cleaned.startswith(("/", "#", "?", "http://", "https://")) or cleaned == ""

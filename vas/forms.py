@@ -101,17 +101,23 @@ class MoneyField(StringField):
 class IntentField(HiddenField):
     """A one-time token naming this form submission (the idempotency key).
 
-    A fresh token is issued when the form is first shown; a resubmission of
-    the same page sends the same token, so money moves once.
+    A fresh token is issued whenever the data the form is built from carries
+    none: on first display, including a page whose form is filled from its
+    query string (``/tickets/new?server=…``). A resubmission of the same page
+    sends the same token, so money moves once. A submission without a valid
+    token is refused, and the page shown again carries a fresh one, so that
+    sending it again works.
     """
 
     def process(self, formdata, data=None, **kwargs):
         super().process(formdata, data, **kwargs)
-        if not formdata:  # first display; a submission keeps what it sent
+        self.sent = formdata is not None and self.name in formdata
+        if not self.sent:
             self.data = new_intent()
 
     def pre_validate(self, form):
-        if not _INTENT_RE.fullmatch(self.data or ""):
+        if not self.sent or not _INTENT_RE.fullmatch(self.data or ""):
+            self.data = new_intent()
             raise ValidationError(_l("表单已失效，请刷新页面后重试。"))
 
 
