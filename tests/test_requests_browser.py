@@ -32,9 +32,14 @@ def _new_context_page(browser):
     return context, page
 
 
-def _request(page, base, server_id, tab, item):
-    page.goto(f"{base}/tickets/new")
-    page.select_option("#server", str(server_id))
+def _request(page, base, server_id, tab, item, *, from_server_page=False):
+    """Pick ``item`` on the new-ticket form, opened blank or from the server."""
+    if from_server_page:
+        page.goto(f"{base}/servers/{server_id}")
+        page.click("#request-service")
+    else:
+        page.goto(f"{base}/tickets/new")
+        page.select_option("#server", str(server_id))
     page.locator(".service-picker").wait_for()
     page.click(f"label.tabs__label:has-text('{tab}')")
     page.locator("label.choice--item", has_text=item).click()
@@ -65,7 +70,14 @@ def test_requests_push_and_payment_in_place(
     # A 金牌服务 customer requests an item free at that level.
     other_context, other = _new_context_page(browser)
     sign_in(other, live_server, "customer2@demo.test")
-    _request(other, live_server, 3854, "系统设置", "磁盘扩容/合并/分区挂载")
+    _request(
+        other,
+        live_server,
+        3854,
+        "系统设置",
+        "磁盘扩容/合并/分区挂载",
+        from_server_page=True,
+    )
     assert "等级内免费" in other.locator("#request-quote").inner_text()
     other.fill("#body", "新挂了一块 200G 数据盘，请帮忙分区挂载到 /data。")
     other.click("form.ticket-form button[type=submit]")
