@@ -151,6 +151,42 @@ def test_balance_page_shows_each_entry_with_its_cause_memo_and_sign(
     assert _money(app, customer.id) == (1250, 1250)
 
 
+def test_balance_entries_link_to_the_order_or_ticket_they_paid_for(
+    app, client, make_customer
+):
+    customer = make_customer(balance="10.00")
+    with app.app_context():
+        for cause, subject_type, subject_id, memo in [
+            ("order", "order", 7, None),
+            ("service_request", "ticket", 12, "disk cleanup"),
+            ("topup", "payment", 3, None),
+        ]:
+            post = ledger.credit if cause == "topup" else ledger.debit
+            post(
+                customer.id,
+                100,
+                cause=cause,
+                subject_type=subject_type,
+                subject_id=subject_id,
+                key=f"test:{cause}",
+                memo=memo,
+            )
+        db.session.commit()
+    client.login(customer.email)
+
+    html = client.get("/balance").get_data(as_text=True)
+
+    assert '<td><a href="/orders/7">订单 7</a></td>' in html
+    assert '<td><a href="/tickets/12">工单 12</a> · disk cleanup</td>' in html
+    assert re.search(r"<td>充值</td>\s*<td>—</td>", html)
+
+    client.post("/language", {"locale": "en", "next": "/balance"})
+    english = client.get("/balance").get_data(as_text=True)
+
+    assert '<a href="/orders/7">Order 7</a>' in english
+    assert '<a href="/tickets/12">Ticket 12</a>' in english
+
+
 def test_balance_history_is_paginated_twenty_entries_a_page(app, client, make_customer):
     customer = make_customer()
     _credit_entries(app, customer.id, 25)
