@@ -501,6 +501,7 @@ def test_detail_shows_the_subscription_and_its_history(
     # Free uses granted by the order, and the history.
     assert f"<td>#{detailed.order}</td>" in html
     assert "开通" in html
+    assert f'<td class="small">订单 {detailed.order}</td>' in html  # not "order N"
     # Both charges (the order's VAS line, the paid service) can be refunded.
     assert html.count('name="reason"') == 2
     assert (
