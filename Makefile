@@ -59,7 +59,7 @@ format: setup-dev
 # Refresh the message catalogue after changing UI strings; then translate
 # the new entries in vas/translations/en/LC_MESSAGES/messages.po.
 extract-messages: setup
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o vas/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 --no-location --sort-output -o vas/translations/messages.pot .
 	$(BIN)/pybabel update -i vas/translations/messages.pot -d vas/translations --no-fuzzy-matching --ignore-obsolete
 
 bench-setup: setup

@@ -8,17 +8,25 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
 PO = ROOT / "vas" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
-KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "_l": None,
+    "lazy_gettext": None,
+    "pgettext": ((1, "c"), 2),
+    "lazy_pgettext": ((1, "c"), 2),
+}
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)s|%%")
 
 
-def _source_messages() -> set[str]:
+def _source_messages() -> set[tuple[str | None, str]]:
+    """Every (context, message) the code and templates translate."""
     method_map = [("vas/**.py", "python"), ("vas/templates/**.html", "jinja2")]
     found = set()
-    for _file, _line, message, _comments, _context in extract_from_dir(
+    for _file, _line, message, _comments, context in extract_from_dir(
         str(ROOT), method_map=method_map, keywords=KEYWORDS
     ):
-        found.add(message if isinstance(message, str) else message[0])
+        found.add((context, message if isinstance(message, str) else message[0]))
     return found
 
 
@@ -30,12 +38,26 @@ def _catalogue():
 def test_every_ui_string_has_an_english_translation():
     catalogue = _catalogue()
     missing = sorted(
-        message
-        for message in _source_messages()
-        if message not in catalogue or not catalogue[message].string
+        (context or "", message)
+        for context, message in _source_messages()
+        if not getattr(catalogue.get(message, context=context), "string", "")
     )
 
     assert missing == []
+
+
+def test_a_name_for_one_and_the_page_listing_them_differ_in_english(client, make_admin):
+    client.login(make_admin().email)
+    client.post("/language", {"locale": "en", "next": "/admin/"})
+
+    levels = client.get("/admin/vas/levels").get_data(as_text=True)
+    departments = client.get("/admin/departments").get_data(as_text=True)
+    subscriptions = client.get("/admin/vas/subscriptions").get_data(as_text=True)
+
+    assert "<h1>Service levels</h1>" in levels
+    assert "<h1>Ticket departments</h1>" in departments
+    assert ">Service level</label>" in subscriptions  # the filter
+    assert "Service levels</a>" in subscriptions  # the menu link
 
 
 def test_no_translation_is_fuzzy_and_placeholders_match():

@@ -12,6 +12,7 @@ from flask import current_app
 from flask import request
 from flask import url_for
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ ADMIN_MENU = (
                     Link(_l("我的工单"), "agent.list_my_tickets"),
                     Link(_l("工单评价"), "admin.list_ticket_ratings"),
                     Link(_l("工单设置"), "admin.edit_ticket_settings"),
-                    Link(_l("工单分类"), "admin.list_departments"),
+                    Link(lazy_pgettext("list", "工单分类"), "admin.list_departments"),
                     Link(_l("工单权限设置"), "admin.edit_ticket_permissions"),
                     Link(_l("快捷回复模板"), "admin.list_quick_replies"),
                 ),
@@ -115,7 +116,7 @@ ADMIN_MENU = (
                 (
                     Link(_l("业务列表"), "admin.list_subscriptions"),
                     Link(_l("服务项目"), "admin.list_items"),
-                    Link(_l("服务等级"), "admin.list_levels"),
+                    Link(lazy_pgettext("list", "服务等级"), "admin.list_levels"),
                     Link(_l("服务管理"), "admin.edit_matrix"),
                     Link(_l("PUSH过户"), "admin.list_pushes"),
                 ),
