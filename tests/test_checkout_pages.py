@@ -182,6 +182,20 @@ def test_summary_prices_the_server_line_with_discounts_and_vas_without(
     assert 'name="expected_total" value="55393"' in html
 
 
+def test_the_summary_counts_months_in_english_as_one_or_many(make_client, shop):
+    htmx = make_client(htmx=True)
+    htmx.login(shop.customer.email)
+    htmx.post("/language", {"locale": "en", "next": "/dashboard"})
+    url = f"/orders/new/{shop.product.id}/summary"
+
+    one = htmx.post(url, _form(shop, months="1")).get_data(as_text=True)
+    three = htmx.post(url, _form(shop, months="3")).get_data(as_text=True)
+
+    assert "¥99.00 × 1 month<" in one and "¥100.00 × 1 month " in one
+    assert "1 months" not in one
+    assert "¥99.00 × 3 months<" in three and "¥100.00 × 3 months " in three
+
+
 def test_a_bad_promo_code_shows_beside_its_field_and_the_rest_still_prices(
     make_client, shop
 ):

@@ -13,6 +13,7 @@ KEYWORDS = {
     "gettext": None,
     "_l": None,
     "lazy_gettext": None,
+    "ngettext": (1, 2),
     "pgettext": ((1, "c"), 2),
     "lazy_pgettext": ((1, "c"), 2),
 }
@@ -67,10 +68,15 @@ def test_no_translation_is_fuzzy_and_placeholders_match():
             continue
         if message.fuzzy:
             problems.append(("fuzzy", message.id))
-        if sorted(PLACEHOLDER.findall(message.id)) != sorted(
-            PLACEHOLDER.findall(message.string)
-        ):
-            problems.append(("placeholders", message.id))
+        # A plural has its forms as tuples: each form keeps the placeholders.
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        forms = (
+            message.string if isinstance(message.string, tuple) else (message.string,)
+        )
+        wanted = sorted(PLACEHOLDER.findall(ids[0]))
+        for text in (*ids, *forms):
+            if sorted(PLACEHOLDER.findall(text)) != wanted:
+                problems.append(("placeholders", message.id))
 
     assert problems == []
 

@@ -139,6 +139,18 @@ def test_the_renewal_box_prices_vas_without_discount(customer, shop):
     for amount in ("¥297.00", "-¥14.85", "¥150.00", "¥432.15"):
         assert amount in box, amount
     assert "不参与任何折扣" in box and 'name="expected_total" value="43215"' in box
+    assert 'type="submit">续费</button>' in box
+
+
+def test_the_renewal_box_reads_renewal_and_renew_in_english(customer, shop):
+    customer.post("/language", {"locale": "en", "next": "/dashboard"})
+
+    html = customer.get(f"/servers/{shop.server}").get_data(as_text=True)
+    box = re.search(r'<section class="card renewal".*?</section>', html, re.S).group(0)
+
+    assert '<h2 class="card__title">Renewal</h2>' in box
+    assert 'type="submit">Renew</button>' in box
+    assert "× 3 months" in box
 
 
 # --- previews -------------------------------------------------------------
