@@ -127,6 +127,25 @@ def test_free_use_tip_is_previewed(make_client, make_admin, count, shown):
     assert "<html" not in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(
+    ("count", "shown"),
+    [
+        ("1", "comes with 1 free value-added service use (given per order)"),
+        ("3", "comes with 3 free value-added service uses (given per order)"),
+    ],
+)
+def test_free_use_tip_counts_one_or_many_in_english(
+    make_client, make_admin, count, shown
+):
+    htmx = make_client(htmx=True)
+    htmx.login(make_admin().email)
+    htmx.post("/language", {"locale": "en", "next": "/admin/"})
+
+    response = htmx.get(f"/admin/settings/vas/tip?free_uses={count}")
+
+    assert shown in response.get_data(as_text=True)
+
+
 def test_every_committed_setting_change_writes_one_audit_row(app, admin_client):
     admin_client.post("/admin/settings/vas", {"free_uses": "2"})
 

@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from vas.extensions import db
@@ -65,7 +66,11 @@ def free_use_tip(count: int) -> str | None:
     if count <= 0:
         return None
     # markup: a count, never text typed by anyone
-    return str(_l("购买即赠送 %(count)s 次免费增值服务（按订单赠送）。", count=count))
+    return ngettext(
+        "购买即赠送 %(num)s 次免费增值服务（按订单赠送）。",
+        "购买即赠送 %(num)s 次免费增值服务（按订单赠送）。",
+        count,
+    )
 
 
 def save(
