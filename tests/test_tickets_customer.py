@@ -293,6 +293,21 @@ def test_owner_rates_a_closed_ticket_once(
     assert "4 分" in html and "Quick &lt;b&gt;help&lt;/b&gt;" in html
 
 
+def test_a_rating_reads_one_point_or_many_in_english(
+    app, customer_a, desk, make_reply, close_ticket
+):
+    make_reply(ticket_id=desk.ticket.id, author_id=desk.agent.id, body="Fixed.")
+    close_ticket(ticket_id=desk.ticket.id, actor_id=desk.customer_a.id)
+    customer_a.post("/language", {"locale": "en", "next": "/tickets"})
+
+    form = customer_a.get(f"/tickets/{desk.ticket.id}").get_data(as_text=True)
+    _rate(customer_a, desk.ticket.id, score="1", comment="")
+    rated = customer_a.get(f"/tickets/{desk.ticket.id}").get_data(as_text=True)
+
+    assert " 1 point</label>" in form and " 4 points</label>" in form
+    assert '<span class="rating__score">1 point</span>' in rated
+
+
 @pytest.mark.parametrize(
     ("score", "message"),
     [
