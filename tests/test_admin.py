@@ -801,6 +801,57 @@ def test_ledger_list_filters_by_customer_and_cause(
     assert {k for k, memo in memos.items() if memo in html} == set(visible)
 
 
+def test_ledger_entries_name_what_they_were_posted_for(
+    app, client, make_admin, make_customer
+):
+    customer = make_customer()
+    with app.app_context():
+        for n, (subject_type, subject_id) in enumerate(
+            [
+                ("user", customer.id),
+                ("order", 7),
+                ("ticket", 12),
+                ("subscription", 5),
+                ("payment", 3),
+                ("push", 9),
+                ("payment", None),
+            ]
+        ):
+            ledger.credit(
+                customer.id,
+                100,
+                cause="adjustment",
+                subject_type=subject_type,
+                subject_id=subject_id,
+                key=f"test:subject:{n}",
+                memo=f"memo-{n}",
+            )
+        db.session.commit()
+    client.login(make_admin().email)
+
+    html = client.get(f"/admin/ledger?customer_id={customer.id}").get_data(as_text=True)
+
+    for shown in (
+        f'<a href="/admin/customers/{customer.id}">用户 {customer.id}</a>',
+        '<td class="small">订单 7</td>',
+        '<a href="/agent/tickets/12">工单 12</a>',
+        '<a href="/admin/vas/subscriptions/5">业务 5</a>',
+        '<td class="small">充值单 3</td>',
+        '<td class="small">推送 9</td>',
+        '<td class="small">—</td>',
+    ):
+        assert shown in html, shown
+    assert "order 7" not in html and f"user {customer.id}" not in html
+
+    client.post("/language", {"locale": "en", "next": "/admin/"})
+    english = client.get(f"/admin/ledger?customer_id={customer.id}").get_data(
+        as_text=True
+    )
+
+    for shown in ("Order 7", "Ticket 12", "Subscription 5", "Top-up 3", "Push 9"):
+        assert f">{shown}<" in english, shown
+
+
 def _payments_in_every_state(app, customer_id):
     """Create a pending ¥11.11, a paid ¥22.22 and a failed ¥33.33 top-up."""
     with app.app_context():
