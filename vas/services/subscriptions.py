@@ -166,7 +166,6 @@ def create(
             subscription_id=subscription.id,
             kind="created",
             to_level_id=level.id,
-            note=f"order {order.id}",
         )
     )
     db.session.flush()
