@@ -16,12 +16,12 @@ client.
 
 import argparse
 import os
-import re
 import sys
 import time
 
 from bench.baseline import create_app as create_baseline
 from bench.baseline import create_stack_app
+from bench.signin import CSRF_META
 from bench.signin import signed_in
 from vas import create_app
 
@@ -42,7 +42,7 @@ def stack_client():
     os.environ.setdefault("BENCH_SECRET_KEY", "floor")
     client = create_stack_app().test_client()
     page = client.get("/sign-in").get_data(as_text=True)
-    token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
+    token = CSRF_META.search(page).group(1)
     return client, {"csrf_token": token}
 
 

@@ -34,11 +34,14 @@ import tempfile
 import time
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from http.client import HTTPConnection
 from pathlib import Path
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
+
+from bench.signin import CSRF_META
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -47,7 +50,6 @@ BASE_PORT, VAS_PORT, STACK_PORT = 8811, 8812, 8813
 READ_TARGET, WRITE_TARGET = 0.6, 0.5
 # The two prices a matrix cell save alternates between.
 PRICES_CENTS = (1100, 1200)
-CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 # A key of this run only: VAS runs with VAS_ENV=production, which needs one.
 SECRET_KEY = secrets.token_hex(32)
 
@@ -476,19 +478,7 @@ def median(runs: list[dict], key: str) -> float:
 def formatted(scenario: Scenario, ids: dict, csrf: str) -> Scenario:
     values = {**ids, "csrf": csrf}
     body = scenario.body.format(**values) if scenario.body else None
-    return Scenario(
-        scenario.name,
-        scenario.kind,
-        scenario.role,
-        scenario.path.format(**values),
-        scenario.method,
-        body,
-        scenario.htmx,
-        scenario.mode,
-        scenario.expect,
-        scenario.note,
-        scenario.judged,
-    )
+    return replace(scenario, path=scenario.path.format(**values), body=body)
 
 
 def probe(session: Session, scenario: Scenario, ids: dict) -> int:

@@ -6,15 +6,12 @@ behind Flask-Login, Flask-WTF's CSRF and Flask-Babel. Its ratio in
 needs the session, the insert its token.
 """
 
-import re
-
 import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
 from bench import baseline
-
-CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+from bench.signin import CSRF_META
 
 
 @pytest.fixture
